@@ -1,0 +1,827 @@
+"""Flow solvers behind netting: plain integer arrays in, plain arrays out (SPEC §3).
+
+This module knows nothing of companies, kinds or Decimals: a graph is ``n`` nodes and parallel
+arrays ``src``, ``dst`` (node indices), ``cap`` (positive integer cents) and ``revenue`` (bool).
+:mod:`ledger.netting` turns a :class:`~ledger.flows.FlowGraph` into these arrays and the results
+back into figures.
+
+**Maximum revenue circulation** (:func:`max_revenue_circulation`). Edges that leave their
+strongly connected component cannot carry circulation, so the graph is cut into strongly
+connected components first (scipy, O(V + E)); the components that hold a revenue edge go to
+OR-Tools' network simplex / cost scaling (``SimpleMinCostFlow``) as one min-cost circulation with
+cost -1 on revenue edges and 0 elsewhere, all supplies 0. The optimum is exact, integral and in
+integer cents. Reference: Ahuja, Magnanti & Orlin, *Network Flows* (1993), ch. 9-10.
+
+**Canonical split** (:func:`canonical_circulation`). The optimum total is unique, its split among
+edges is not. Among all maximum circulations we pick the unique one that minimises
+``sum f_e**2 / cap_e`` (strictly convex, so unique; it depends only on amounts and structure, so
+it is label-invariant; scaling amounts by k scales it by k; splitting an edge into parallel edges
+of one kind changes nothing). Steps:
+
+1. dual potentials of the integer optimum by Bellman-Ford on its residual graph (vectorised,
+   one numpy pass per round; costs are -1/0/1 so few rounds are needed on real webs; at most V);
+2. reduced costs fix every edge with ``rc < 0`` at its amount and every edge with ``rc > 0`` at
+   zero (complementary slackness holds for *every* optimum); the edges that can still move are the
+   ``rc == 0`` edges on a residual cycle of such edges (an SCC test);
+3. the quadratic programme on those edges is solved by a semismooth Newton method on its dual
+   (node potentials ``p``; ``f_e = cap_e * clip((p_v - p_u) / 2, 0, 1)``), each step a weighted
+   graph-Laplacian solve (dense for small webs, Jacobi-preconditioned CG for large ones). HiGHS'
+   active-set QP is the fallback for small problems (it does not scale: 15k variables took
+   minutes); if both fail the integer optimum is kept and the caller says so;
+4. for small moving parts (at most :data:`EXACT_NODES` nodes) the Newton active set is *polished*
+   into the exact rational optimum (the KKT system is a Laplacian solve, done in
+   :class:`~fractions.Fraction`), so hand-checkable webs get exact figures.
+
+**Cycle witnesses** (:func:`decompose_cycles`): the circulation split into simple cycles by the
+classic walk (follow positive edges until a node repeats, peel the cycle off, continue from the
+repeated node): O(E * L) for cycle length L, at most E cycles.
+
+**Pro-rata provenance** (:func:`pro_rata`): an absorbing Markov chain per strongly connected
+component, solved with one dense inverse and rank-2 Woodbury updates for every origin
+(O(n**3) per component of n companies). See the function's docstring for the derivation.
+
+Example::
+
+    >>> import numpy as np
+    >>> src, dst = np.array([0, 1]), np.array([1, 0])
+    >>> cap, rev = np.array([100, 70]), np.array([False, True])
+    >>> flow, total = max_revenue_circulation(2, src, dst, cap, rev)
+    >>> flow.tolist(), total
+    ([70, 70], 70)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import cg
+
+__all__ = [
+    "EXACT_NODES",
+    "CanonicalFlow",
+    "ProRata",
+    "bellman_ford",
+    "canonical_circulation",
+    "decompose_cycles",
+    "face_bounds",
+    "moving_edges",
+    "max_revenue_circulation",
+    "pro_rata",
+    "residual_arcs",
+    "scc_labels",
+]
+
+#: Moving parts of at most this many nodes get the exact rational canonical split.
+EXACT_NODES = 64
+#: Moving parts of at most this many edges may fall back to HiGHS' active-set QP.
+HIGHS_EDGES = 3000
+#: Below this many nodes the Newton steps use a dense solve instead of conjugate gradients.
+DENSE_NODES = 1500
+
+_NEWTON_ITERATIONS = 200
+_NEWTON_TOLERANCE = 1e-13  # residual, in units of the largest moving edge's amount
+
+
+# --------------------------------------------------------------------------------------------
+# Graph helpers
+
+
+def scc_labels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The strongly connected component of every node (scipy, O(V + E))."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n), dtype=np.int8
+    )
+    _, labels = connected_components(matrix, directed=True, connection="strong")
+    return labels.astype(np.int64)
+
+
+def _weak_labels(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    matrix = sparse.csr_matrix(
+        (np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n), dtype=np.int8
+    )
+    _, labels = connected_components(matrix, directed=False)
+    return labels.astype(np.int64)
+
+
+def residual_arcs(
+    src: np.ndarray,
+    dst: np.ndarray,
+    cap: np.ndarray,
+    cost: np.ndarray,
+    flow: np.ndarray,
+    tolerance: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The residual graph of ``flow``: (tail, head, cost) of every arc with room left.
+
+    A forward arc ``u -> v`` (cost ``c``) where ``flow < cap``, a backward arc ``v -> u`` (cost
+    ``-c``) where ``flow > 0``; ``tolerance`` treats flows that close to a bound as on it.
+    """
+    forward = flow < cap - tolerance
+    backward = flow > tolerance
+    tail = np.concatenate([src[forward], dst[backward]])
+    head = np.concatenate([dst[forward], src[backward]])
+    weight = np.concatenate([cost[forward], -cost[backward]])
+    return tail, head, weight
+
+
+def bellman_ford(
+    n: int, tail: np.ndarray, head: np.ndarray, weight: np.ndarray
+) -> np.ndarray | None:
+    """Potentials ``d`` with ``d[head] <= d[tail] + weight`` on every arc, or None.
+
+    Shortest distances from a virtual source joined to every node at cost 0, by synchronous
+    Bellman-Ford rounds (each round one vectorised pass over all arcs). Returns None when a
+    negative cycle exists (still improving after ``n + 1`` rounds).
+    """
+    dist = np.zeros(n, dtype=weight.dtype if len(weight) else np.int64)
+    if len(tail) == 0:
+        return dist
+    order = np.argsort(head, kind="stable")
+    tail, head, weight = tail[order], head[order], weight[order]
+    heads, starts = np.unique(head, return_index=True)
+    for _ in range(n + 1):
+        best = np.minimum.reduceat(dist[tail] + weight, starts)
+        improved = best < dist[heads]
+        if not improved.any():
+            return dist
+        dist[heads[improved]] = best[improved]
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Maximum revenue circulation
+
+
+def max_revenue_circulation(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    cap: np.ndarray,
+    revenue: np.ndarray,
+    exclude: int | None = None,
+) -> tuple[np.ndarray, int]:
+    """An integer circulation maximising the flow on revenue edges, and that maximum.
+
+    Edges touching node ``exclude`` (``External``) carry nothing.
+
+    Raises:
+        RuntimeError: OR-Tools did not report an optimum (a bug: a zero-supply circulation
+            problem with finite capacities always has one).
+    """
+    flow = np.zeros(len(src), dtype=np.int64)
+    active = _cyclic_edges(n, src, dst, revenue, exclude)
+    if not active.any():
+        return flow, 0
+    nodes, local = np.unique(np.concatenate([src[active], dst[active]]), return_inverse=True)
+    m = int(active.sum())
+    solver = min_cost_flow.SimpleMinCostFlow()
+    arcs = solver.add_arcs_with_capacity_and_unit_cost(
+        local[:m].astype(np.int32),
+        local[m:].astype(np.int32),
+        cap[active].astype(np.int64),
+        np.where(revenue[active], -1, 0).astype(np.int64),
+    )
+    status = solver.solve()
+    if status != solver.OPTIMAL:
+        raise RuntimeError(f"OR-Tools min-cost circulation ended with status {status}")
+    flow[active] = solver.flows(arcs)
+    return flow, -int(solver.optimal_cost())
+
+
+def _cyclic_edges(
+    n: int, src: np.ndarray, dst: np.ndarray, revenue: np.ndarray, exclude: int | None
+) -> np.ndarray:
+    """Edges inside a strongly connected component that holds a revenue edge."""
+    keep = np.ones(len(src), dtype=bool)
+    if exclude is not None:
+        keep &= (src != exclude) & (dst != exclude)
+    labels = scc_labels(n, src[keep], dst[keep])
+    inside = keep & (labels[src] == labels[dst])
+    with_revenue = np.zeros(n, dtype=bool)
+    with_revenue[labels[src[inside & revenue]]] = True
+    return inside & with_revenue[labels[src]]
+
+
+# --------------------------------------------------------------------------------------------
+# Canonical split
+
+
+@dataclass(frozen=True)
+class CanonicalFlow:
+    """The canonical maximum circulation.
+
+    ``integral`` is an integer optimum (OR-Tools') on every edge; on ``variable`` edges (those
+    whose flow differs between optima) the canonical values are ``exact`` (Fractions, in the
+    order of ``np.flatnonzero(variable)``) or ``approx`` (float64), or neither when the split
+    fell back to ``integral``. ``how`` is one of ``unique``, ``exact``, ``float``, ``fallback``.
+    """
+
+    integral: np.ndarray
+    variable: np.ndarray
+    exact: tuple[Fraction, ...] | None
+    approx: np.ndarray | None
+    how: str
+
+    def as_float(self) -> np.ndarray:
+        """The canonical flow per edge, float64 cents."""
+        values = self.integral.astype(np.float64)
+        if self.exact is not None:
+            values[self.variable] = [float(x) for x in self.exact]
+        elif self.approx is not None:
+            values[self.variable] = self.approx
+        return values
+
+    @property
+    def is_exact(self) -> bool:
+        """Whether :meth:`fractions` gives the exact canonical values."""
+        return self.how != "float"
+
+    def fractions(self) -> list[Fraction] | None:
+        """The exact canonical flow per edge, or None when it is only known in floats."""
+        if not self.is_exact:
+            return None
+        values = [Fraction(int(x)) for x in self.integral]
+        if self.exact is not None:
+            for edge, value in zip(np.flatnonzero(self.variable), self.exact, strict=True):
+                values[int(edge)] = value
+        return values
+
+
+def canonical_circulation(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    cap: np.ndarray,
+    revenue: np.ndarray,
+    flow: np.ndarray,
+    exclude: int | None = None,
+) -> CanonicalFlow:
+    """Among all circulations with the revenue total of ``flow``, the one minimising Σf²/cap.
+
+    ``flow`` must be an optimal integer circulation (:func:`max_revenue_circulation`) with the
+    same ``exclude``; edges touching that node stay at zero.
+
+    Raises:
+        RuntimeError: ``flow`` is not optimal (its residual graph has a negative cycle).
+    """
+    variable = moving_edges(n, src, dst, cap, revenue, flow, exclude)
+    if not variable.any():
+        return CanonicalFlow(flow, variable, None, None, "unique")
+    u, v = src[variable], dst[variable]
+    nodes, local = np.unique(np.concatenate([u, v]), return_inverse=True)
+    m = len(u)
+    lu, lv = local[:m], local[m:]
+    c = cap[variable].astype(np.int64)
+    b = _net_inflow(lu, lv, flow[variable].astype(np.int64), len(nodes))
+    y = _newton_qp(lu, lv, c, b, len(nodes))
+    if y is None and m <= HIGHS_EDGES:
+        y = _highs_qp(lu, lv, c, b, len(nodes))
+    if y is None:
+        return CanonicalFlow(flow, variable, None, None, "fallback")
+    if len(nodes) <= EXACT_NODES:
+        exact = _exact_polish(lu, lv, c, b, y, len(nodes))
+        if exact is not None:
+            return CanonicalFlow(flow, variable, tuple(exact), None, "exact")
+    return CanonicalFlow(flow, variable, None, c * y, "float")
+
+
+def moving_edges(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    cap: np.ndarray,
+    revenue: np.ndarray,
+    flow: np.ndarray,
+    exclude: int | None = None,
+) -> np.ndarray:
+    """The edges whose flow is not the same in every maximum circulation.
+
+    Edges touching ``exclude`` (``External``) are not part of the problem: they never move.
+
+    Raises:
+        RuntimeError: ``flow`` is not optimal.
+    """
+    keep = np.ones(len(src), dtype=bool)
+    if exclude is not None:
+        keep = (src != exclude) & (dst != exclude)
+    cost = np.where(revenue, -1, 0).astype(np.int64)
+    tail, head, weight = residual_arcs(src[keep], dst[keep], cap[keep], cost[keep], flow[keep])
+    dist = bellman_ford(n, tail, head, weight)
+    if dist is None:
+        raise RuntimeError("the integer circulation is not optimal: negative residual cycle")
+    reduced = cost + dist[src] - dist[dst]
+    if np.any(keep & (reduced < 0) & (flow != cap)) or np.any(keep & (reduced > 0) & (flow != 0)):
+        raise RuntimeError("complementary slackness fails: potentials are wrong")
+    free = keep & (reduced == 0)
+    if not free.any():
+        return np.zeros(len(src), dtype=bool)
+    ftail, fhead, _ = residual_arcs(src[free], dst[free], cap[free], cost[free], flow[free])
+    labels = scc_labels(n, ftail, fhead)
+    variable = np.zeros(len(src), dtype=bool)
+    variable[free] = labels[src[free]] == labels[dst[free]]
+    return variable
+
+
+def _net_inflow(u: np.ndarray, v: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
+    """Exact integer inflow minus outflow at every node."""
+    net = np.zeros(n, dtype=np.int64)
+    np.add.at(net, v, x)
+    np.subtract.at(net, u, x)
+    return net
+
+
+def _newton_qp(
+    u: np.ndarray, v: np.ndarray, c: np.ndarray, b: np.ndarray, n: int
+) -> np.ndarray | None:
+    """Minimise Σ c_e y_e² over 0 <= y <= 1 with inflow(c*y) - outflow(c*y) = b, or None.
+
+    Semismooth Newton on the concave dual ``g(p) = Σ c_e (y_e² - 2 y_e t_e) + p·b`` with
+    ``t_e = (p_v - p_u) / 2`` and ``y_e = clip(t_e, 0, 1)``; its gradient is the conservation
+    residual and its generalised Hessian half the Laplacian of the edges with ``0 < t < 1``.
+    Amounts are scaled by the largest one so that the arithmetic is well conditioned.
+    """
+    scale = float(c.max())
+    w = c / scale
+    rhs = b / scale
+    degree = np.bincount(u, weights=w, minlength=n) + np.bincount(v, weights=w, minlength=n)
+    p = np.zeros(n)
+    g, y, t = _dual(p, u, v, w, rhs)
+    residual = rhs - _net(u, v, w * y, n)
+    for iteration in range(_NEWTON_ITERATIONS):
+        error = float(np.abs(residual).max())
+        if error <= _NEWTON_TOLERANCE:
+            return y
+        active = (t >= 0) & (t <= 1) if iteration == 0 else (t > 0) & (t < 1)
+        step = _newton_direction(u[active], v[active], w[active] / 2, degree, residual, n)
+        alpha, slope = 1.0, float(residual @ step)
+        while True:
+            g_new, y_new, t_new = _dual(p + alpha * step, u, v, w, rhs)
+            r_new = rhs - _net(u, v, w * y_new, n)
+            flat = abs(g_new - g) <= 1e-13 * (abs(g) + 1.0)
+            if g_new >= g + 1e-4 * alpha * slope or (flat and np.abs(r_new).max() < error):
+                break
+            alpha /= 2
+            if alpha < 1e-14:
+                return None
+        p = p + alpha * step
+        g, y, t, residual = g_new, y_new, t_new, r_new
+    return y if float(np.abs(residual).max()) <= 1e3 * _NEWTON_TOLERANCE else None
+
+
+def _dual(
+    p: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray, rhs: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    t = (p[v] - p[u]) / 2
+    y = np.clip(t, 0.0, 1.0)
+    return float(np.sum(w * (y * y - 2 * y * t)) + p @ rhs), y, t
+
+
+def _net(u: np.ndarray, v: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(v, weights=x, minlength=n) - np.bincount(u, weights=x, minlength=n)
+
+
+def _newton_direction(
+    u: np.ndarray, v: np.ndarray, h: np.ndarray, degree: np.ndarray, r: np.ndarray, n: int
+) -> np.ndarray:
+    """Solve ``(L_h + 1e-6 diag(degree)) d = r`` for the weighted Laplacian ``L_h``.
+
+    The small Levenberg term keeps nodes without active edges from taking huge steps; it
+    changes the path, never the fixed point.
+    """
+    diagonal = 1e-6 * degree + 1e-300
+    laplacian = sparse.coo_matrix(
+        (
+            np.concatenate([h, h, -h, -h]),
+            (np.concatenate([u, v, u, v]), np.concatenate([u, v, v, u])),
+        ),
+        shape=(n, n),
+    ).tocsr() + sparse.diags(diagonal)
+    if n <= DENSE_NODES:
+        return np.linalg.solve(laplacian.toarray(), r)
+    preconditioner = sparse.diags(1.0 / laplacian.diagonal())
+    step, _ = cg(laplacian, r, rtol=1e-12, maxiter=10 * n, M=preconditioner)
+    return step
+
+
+def _highs_qp(
+    u: np.ndarray, v: np.ndarray, c: np.ndarray, b: np.ndarray, n: int
+) -> np.ndarray | None:
+    """The same QP by HiGHS' active-set solver (small problems only), or None."""
+    import highspy
+
+    m = len(u)
+    scale = float(c.max())
+    w = c / scale
+    rows = np.concatenate([v, u])
+    cols = np.concatenate([np.arange(m), np.arange(m)])
+    matrix = sparse.csc_matrix((np.concatenate([w, -w]), (rows, cols)), shape=(n, m))
+    rhs = b / scale
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", 60.0)
+    status = highs.passModel(
+        m,
+        n,
+        matrix.nnz,
+        m,
+        1,  # column-wise matrix
+        1,  # triangular Hessian
+        1,  # minimise
+        0.0,
+        np.zeros(m),
+        np.zeros(m),
+        np.ones(m),
+        rhs,
+        rhs,
+        matrix.indptr.astype(np.int32),
+        matrix.indices.astype(np.int32),
+        matrix.data,
+        np.arange(m + 1, dtype=np.int32),
+        np.arange(m, dtype=np.int32),
+        2 * w,
+        np.zeros(m, dtype=np.int32),
+    )
+    if status != highspy.HighsStatus.kOk:
+        return None
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    y = np.clip(np.asarray(highs.getSolution().col_value), 0.0, 1.0)
+    y[y < 1e-9] = 0.0
+    y[y > 1 - 1e-9] = 1.0
+    return y
+
+
+def _exact_polish(
+    u: np.ndarray, v: np.ndarray, c: np.ndarray, b: np.ndarray, y: np.ndarray, n: int
+) -> list[Fraction] | None:
+    """The exact optimum for the active set of ``y``, or None if that set is not consistent.
+
+    With the edges at 0 and at their amount fixed, the KKT conditions say the interior edges
+    carry ``f_e = c_e (p_v - p_u) / 2`` and conserve flow: ``L p = 2 q`` for the integer
+    Laplacian ``L`` of the interior edges (weights ``c``) and the integer demand ``q``.
+    """
+    interior = (y > 0) & (y < 1)
+    at_cap = y >= 1
+    q = b - _net_inflow(u[at_cap], v[at_cap], c[at_cap], n)
+    labels = _weak_labels(n, u[interior], v[interior])
+    touched = np.zeros(n, dtype=bool)
+    touched[u[interior]] = touched[v[interior]] = True
+    if np.any(q[~touched] != 0):
+        return None
+    potential: dict[int, Fraction] = {}
+    for label in np.unique(labels[touched]):
+        members = [int(x) for x in np.flatnonzero(touched & (labels == label))]
+        solved = _solve_laplacian(members, u[interior], v[interior], c[interior], q)
+        if solved is None:
+            return None
+        potential.update(solved)
+    result: list[Fraction] = []
+    for e, amount in enumerate(c.tolist()):
+        if interior[e]:
+            x = Fraction(amount, 2) * (potential[int(v[e])] - potential[int(u[e])])
+            if x < 0 or x > amount or abs(float(x) / amount - y[e]) > 1e-6:
+                return None
+        else:
+            x = Fraction(amount) if at_cap[e] else Fraction(0)
+        result.append(x)
+    return result
+
+
+def _solve_laplacian(
+    members: list[int], u: np.ndarray, v: np.ndarray, c: np.ndarray, q: np.ndarray
+) -> dict[int, Fraction] | None:
+    """Exact potentials of one connected component: ``L p = 2 q``, first member pinned at 0."""
+    index = {node: i for i, node in enumerate(members)}
+    k = len(members)
+    matrix = [[Fraction(0)] * k for _ in range(k)]
+    for a, z, weight in zip(u.tolist(), v.tolist(), c.tolist(), strict=True):
+        if a in index:
+            i, j = index[a], index[z]
+            matrix[i][i] += weight
+            matrix[j][j] += weight
+            matrix[i][j] -= weight
+            matrix[j][i] -= weight
+    rhs = [Fraction(2 * int(q[node])) for node in members]
+    if sum(rhs) != 0:
+        return None
+    # Pin the first node: drop its row and column (the Laplacian of a connected graph minus
+    # one row and column is positive definite).
+    solution = _gauss([row[1:] for row in matrix[1:]], rhs[1:])
+    if solution is None:
+        return None
+    values = [Fraction(0), *solution]
+    return dict(zip(members, values, strict=True))
+
+
+def _gauss(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
+    """Exact Gaussian elimination (the matrix is positive definite: no pivoting needed)."""
+    k = len(rhs)
+    a = [row[:] + [rhs[i]] for i, row in enumerate(matrix)]
+    for col in range(k):
+        pivot = next((r for r in range(col, k) if a[r][col] != 0), None)
+        if pivot is None:
+            return None
+        a[col], a[pivot] = a[pivot], a[col]
+        head = a[col]
+        for r in range(col + 1, k):
+            factor = a[r][col] / head[col]
+            if factor:
+                row = a[r]
+                for j in range(col, k + 1):
+                    row[j] -= factor * head[j]
+    x = [Fraction(0)] * k
+    for r in range(k - 1, -1, -1):
+        total = a[r][k] - sum(a[r][j] * x[j] for j in range(r + 1, k))
+        x[r] = total / a[r][r]
+    return x
+
+
+# --------------------------------------------------------------------------------------------
+# Bounds over the optimal face
+
+
+def face_bounds(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    cap: np.ndarray,
+    flow: np.ndarray,
+    variable: np.ndarray,
+    targets: dict[int, np.ndarray],
+) -> dict[int, tuple[int, int]]:
+    """Min and max of Σ flow over each target's edges, over all maximum circulations.
+
+    ``targets`` maps a key (a company) to a boolean mask of edges (its incoming revenue edges).
+    Non-variable edges keep ``flow``; variable edges range over the optimal face (conservation,
+    ``0 <= f <= cap``). The face is an integral polytope (network matrix, integer data), so the
+    LP optima are whole cents.
+    """
+    from scipy.optimize import linprog
+
+    result: dict[int, tuple[int, int]] = {}
+    u, v = src[variable], dst[variable]
+    edges = np.flatnonzero(variable)
+    labels = _weak_labels(n, u, v)
+    for key, mask in targets.items():
+        fixed = int(flow[mask & ~variable].sum())
+        mine = mask[variable]
+        if not mine.any():
+            result[key] = (fixed, fixed)
+            continue
+        label = labels[u[mine][0]]
+        part = labels[u] == label
+        nodes, local = np.unique(np.concatenate([u[part], v[part]]), return_inverse=True)
+        m = int(part.sum())
+        a_eq = sparse.coo_matrix(
+            (
+                np.concatenate([np.ones(m), -np.ones(m)]),
+                (np.concatenate([local[m:], local[:m]]), np.concatenate([np.arange(m)] * 2)),
+            ),
+            shape=(len(nodes), m),
+        ).tocsr()
+        b_eq = _net_inflow(local[:m], local[m:], flow[edges[part]].astype(np.int64), len(nodes))
+        objective = mine[part].astype(float)
+        bounds = np.column_stack([np.zeros(m), cap[edges[part]].astype(float)])
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if low.status != 0 or high.status != 0:
+            raise RuntimeError("bounds LP failed on a feasible face")
+        result[key] = (fixed + round(low.fun), fixed + round(-high.fun))
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Cycle decomposition
+
+
+def decompose_cycles(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    values: list[int] | np.ndarray,
+    preference: np.ndarray,
+) -> list[tuple[list[int], int | float]]:
+    """Split a circulation into simple cycles: ``[(edge indices in order, amount), ...]``.
+
+    ``values`` are exact integers (a Python list: the decomposition is exact) or floats (an
+    edge counts as used up below ``1e-9`` of its value plus ``1e-6``, and where float noise
+    breaks conservation the noise is dropped, never more). Walks start from nodes in index
+    order and leave each node by its out-edges in ``preference`` order (a rank per edge, lowest
+    first), so the result is deterministic.
+    """
+    exact = isinstance(values, list)
+    if exact:
+        remaining: list = list(values)
+        floor: list = [0] * len(remaining)
+    else:
+        remaining = np.asarray(values, dtype=np.float64).tolist()
+        floor = (1e-9 * np.abs(np.asarray(values, dtype=np.float64)) + 1e-6).tolist()
+    positive = [e for e, x in enumerate(remaining) if x > floor[e]]
+    positive.sort(key=preference.__getitem__)
+    out: list[list[int]] = [[] for _ in range(n)]
+    tails = src.tolist()
+    heads = dst.tolist()
+    for e in positive:
+        out[tails[e]].append(e)
+    pointer = [0] * n
+    position = [-1] * n  # index of a node in the current walk, -1 if not on it
+    cycles: list[tuple[list[int], int | float]] = []
+    for start in range(n):
+        stack, path = [start], []
+        position[start] = 0
+        node = start
+        while True:
+            edges, i = out[node], pointer[node]
+            while i < len(edges) and remaining[edges[i]] <= floor[edges[i]]:
+                i += 1
+            pointer[node] = i
+            if i == len(edges):
+                if not path:  # the start node has nothing left to send
+                    break
+                # Float noise only (exact flows conserve): drop the noise and step back.
+                remaining[path.pop()] = 0
+                position[stack.pop()] = -1
+                node = stack[-1]
+                continue
+            edge = edges[i]
+            path.append(edge)
+            node = heads[edge]
+            at = position[node]
+            if at < 0:
+                position[node] = len(stack)
+                stack.append(node)
+                continue
+            cycle = path[at:]
+            amount = min(remaining[e] for e in cycle)
+            for e in cycle:
+                remaining[e] -= amount
+                if not exact and remaining[e] <= floor[e]:
+                    remaining[e] = 0.0
+            cycles.append((cycle, amount))
+            for dropped in stack[at + 1 :]:
+                position[dropped] = -1
+            del stack[at + 1 :]
+            del path[at:]
+        position[start] = -1
+    return cycles
+
+
+# --------------------------------------------------------------------------------------------
+# Pro-rata provenance
+
+
+@dataclass(frozen=True)
+class ProRata:
+    """Pro-rata results, float64 cents.
+
+    ``circular[i]``: money that leaves company ``i`` and first comes back to it on a revenue
+    edge. ``edge_circular[e]``: the part of revenue edge ``e`` that is its payee's own money
+    coming back (sums to ``circular`` per payee). ``edge_flow[e]``: money on ``e`` that is on
+    its way back to its origin as revenue, summed over origins (a sum of circulations).
+    """
+
+    circular: np.ndarray
+    edge_circular: np.ndarray
+    edge_flow: np.ndarray
+
+
+def pro_rata(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    cents: np.ndarray,
+    revenue: np.ndarray,
+    exclude: int | None = None,
+    edge_flows: bool = True,
+) -> ProRata:
+    """Provenance tracing: each company's outflows followed until they first return to it.
+
+    Model (SPEC §3): company ``j`` passes each unit it receives along out-edge ``e`` with
+    probability ``a_e / c_j``, ``c_j = max(I_j, O_j)`` (all inflows incl. ``External``, all
+    outflows incl. to ``External``); it keeps the rest (``I_j > O_j``), and money reaching
+    ``External`` leaves. ``P`` is that pass-through matrix between companies.
+
+    For origin ``i`` the chain is killed on arrival at ``i``: ``Q_i = P`` with column ``i``
+    zeroed. Starting with ``c_i`` at ``i`` (exactly ``i``'s outflows, ``c_i P_i.``), the
+    expected visits are ``c_i x`` with ``x = e_i (I - Q_i)^-1``, and the part that comes back
+    on revenue edges is ``c_i x · Prev[:, i]``. Money cannot return from outside ``i``'s strongly
+    connected component, so each component is solved on its own. Inverting ``I - Q_i`` for
+    every ``i`` would cost O(n**4); instead one reference matrix ``A = I - Q_r`` (``r`` the
+    component's largest company; ``A`` is non-singular since every node reaches ``r``, even for
+    closed components such as a capacity swap where ``I - P`` itself is singular) is inverted
+    once, and ``I - Q_i = A + u_i e_i^T - u_r e_r^T`` (``u_k = P e_k``) is a rank-2 update:
+    Woodbury gives every origin's row ``x`` and column ``y = (I - Q_i)^-1 Prev e_i`` (the
+    chance, from each node, of first reaching ``i`` by a revenue edge) in O(n**2) each.
+    ``edge_flow`` on ``e = (j, k)`` is then ``a_e / c_j * Σ_i c_i x^i_j y^i_k`` (with the
+    ``k = i`` term replaced by the revenue arrival), one dense matrix product.
+    """
+    m = len(src)
+    inflow = np.bincount(dst, weights=cents, minlength=n)
+    outflow = np.bincount(src, weights=cents, minlength=n)
+    funds = np.maximum(inflow, outflow)
+    circular = np.zeros(n)
+    edge_circular = np.zeros(m)
+    edge_flow = np.zeros(m)
+    keep = np.ones(m, dtype=bool)
+    if exclude is not None:
+        keep &= (src != exclude) & (dst != exclude)
+    labels = scc_labels(n, src[keep], dst[keep])
+    inside = keep & (labels[src] == labels[dst])
+    result = ProRata(circular, edge_circular, edge_flow)
+    order = np.argsort(labels[src[inside]], kind="stable")
+    grouped = np.flatnonzero(inside)[order]
+    starts = np.flatnonzero(np.diff(labels[src[grouped]], prepend=-1))
+    for edges in np.split(grouped, starts[1:]):
+        if len(edges):
+            _pro_rata_component(edges, src, dst, cents, revenue, funds, result, edge_flows)
+    return result
+
+
+def _pro_rata_component(
+    edges: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    cents: np.ndarray,
+    revenue: np.ndarray,
+    funds: np.ndarray,
+    out: ProRata,
+    edge_flows: bool,
+) -> None:
+    """Fill the outputs for one strongly connected component (in place)."""
+    from scipy.linalg import inv
+
+    nodes, local = np.unique(np.concatenate([src[edges], dst[edges]]), return_inverse=True)
+    k, m = len(nodes), len(edges)
+    j, z = local[:m], local[m:]
+    c = funds[nodes].astype(np.float64)
+    share = cents[edges] / c[j]  # pass-through probability of every edge
+    rev = revenue[edges]
+    p = sparse.csr_matrix((share, (j, z)), shape=(k, k))
+    prev = sparse.csr_matrix((share[rev], (j[rev], z[rev])), shape=(k, k))
+    r = int(np.argmax(c))
+    a = np.eye(k) - p.toarray()
+    a[:, r] = 0.0
+    a[r, r] = 1.0
+    kinv = inv(a, overwrite_a=True, check_finite=False)
+    del a
+    w_ii = _diag_product(kinv, p)  # W = K P, R = K Prev
+    w_ir = np.asarray(p[:, [r]].T @ kinv.T).ravel()
+    w_ri = np.asarray(p.T @ kinv[r]).ravel()
+    r_ii = _diag_product(kinv, prev)
+    r_ri = np.asarray(prev.T @ kinv[r]).ravel()
+    # D_i = [[1 + W_ii, -W_ir], [W_ri, 1 - W_rr]], inverted in closed form for every origin i.
+    d11, d12, d21, d22 = 1.0 + w_ii, -w_ir, w_ri, 1.0 - w_ri[r]
+    det = d11 * d22 - d12 * d21
+    alpha = (w_ii * d22 + w_ir * d21) / det  # [alpha, beta] = [W_ii, -W_ir] D^-1
+    beta = (-w_ii * d12 - w_ir * d11) / det
+    gamma = (d22 * r_ii - d12 * r_ri) / det  # [gamma, delta] = D^-1 [R_ii, R_ri]
+    delta = (-d21 * r_ii + d11 * r_ri) / det
+    returned = (1.0 - alpha) * r_ii - beta * r_ri
+    out.circular[nodes] = c * np.clip(returned, 0.0, None)
+    visits_from_r = kinv[r].copy()
+    if edge_flows:
+        # yt[k, i]: the chance, from k, of first reaching i by a revenue edge.
+        mix = (prev - p.multiply(gamma[None, :])).tocsr()
+        yt = np.ascontiguousarray(kinv @ mix)
+        yt += np.outer(np.asarray(p[:, [r]].T @ kinv.T).ravel(), delta)
+    # x[i, :]: expected visits (per unit) during origin i's excursion; built in place of K.
+    x = kinv
+    x *= (1.0 - alpha)[:, None]
+    x -= beta[:, None] * visits_from_r[None, :]
+    out.edge_circular[edges[rev]] = share[rev] * c[z[rev]] * x[z[rev], j[rev]]
+    if not edge_flows:
+        return
+    flows = np.empty(m)
+    order = np.argsort(z, kind="stable")
+    bounds = np.searchsorted(z[order], np.arange(0, k + _BLOCK, _BLOCK))
+    for block, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        if lo == hi:
+            continue
+        rows = slice(block * _BLOCK, min(k, (block + 1) * _BLOCK))
+        s_t = (yt[rows] * c[None, :]) @ x  # s_t[k, j] = sum_i c_i x_ij y_ik
+        chosen = order[lo:hi]
+        jj, zz = j[chosen], z[chosen]
+        own = c[zz] * x[zz, jj] * yt[zz, zz]  # the i = k term is a return, not transit
+        flows[chosen] = share[chosen] * (s_t[zz - rows.start, jj] - own) + np.where(
+            rev[chosen], share[chosen] * c[zz] * x[zz, jj], 0.0
+        )
+    out.edge_flow[edges] = np.clip(flows, 0.0, None)
+
+
+_BLOCK = 1024
+
+
+def _diag_product(dense: np.ndarray, matrix: sparse.csr_matrix) -> np.ndarray:
+    """``diag(dense @ matrix)`` in O(nnz): sum over stored (a, b) of dense[b, a] * value."""
+    coo = matrix.tocoo()
+    return np.bincount(
+        coo.col, weights=dense[coo.col, coo.row] * coo.data, minlength=dense.shape[0]
+    )

@@ -1,0 +1,397 @@
+"""The ``roundtrip`` command: one verb per job, each a thin shell over the library.
+
+Every command parses its arguments, calls one library function, and renders the result. Exit
+codes: 0 ok, 1 findings or usage errors, 2 bad input (every problem is printed as
+``file:line: message [deal id]`` and nothing is written).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ledger.inputs import Web, read_web
+from ledger.model import Basis, LedgerError, Period, format_errors
+from ledger.render import (
+    Format,
+    Sheet,
+    render_csv,
+    render_json,
+    render_markdown,
+    rich_table,
+)
+
+app = typer.Typer(
+    name="roundtrip",
+    help="A double-entry ledger engine that exposes circular revenue.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+EXIT_FINDINGS = 1
+EXIT_BAD_INPUT = 2
+
+
+def _console() -> Console:
+    # A fixed width off a terminal keeps piped and tested output stable.
+    return Console(width=None if sys.stdout.isatty() else 160, highlight=False)
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _fail(errors: tuple[LedgerError, ...] | list[LedgerError], code: int = EXIT_BAD_INPUT) -> None:
+    _err(format_errors(errors))
+    _err(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found; nothing was written.")
+    raise typer.Exit(code)
+
+
+def _read(path: Path) -> Web:
+    web = read_web(path)
+    if web.errors:
+        _fail(web.errors)
+    return web
+
+
+def _period(period: str | None, start: str | None, end: str | None) -> Period:
+    try:
+        if start or end:
+            return Period(
+                date.fromisoformat(start) if start else None,
+                date.fromisoformat(end) if end else None,
+                f"{start or ''}..{end or ''}",
+            )
+        return Period.parse(period)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    _err(f"wrote {out}")
+
+
+def _sheets_out(sheets: list[Sheet], fmt: Format, json_data: object, out: Path | None) -> None:
+    if fmt is Format.TABLE and out is None:
+        console = _console()
+        for sheet in sheets:
+            console.print(rich_table(sheet))
+        return
+    if fmt is Format.JSON:
+        _emit(render_json(json_data), out)
+    elif fmt is Format.CSV:
+        _emit(render_csv(sheets[0]), out)
+    else:
+        _emit(render_markdown(sheets), out)
+
+
+PathArg = Annotated[
+    Path, typer.Argument(metavar="PATH", help="Deals file (.yaml), legs CSV, or books folder.")
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+BasisOpt = Annotated[
+    Basis, typer.Option(help="Which statuses count: realized ⊂ contracted ⊂ announced.")
+]
+PeriodOpt = Annotated[
+    str | None, typer.Option(help="Period: 2025, 2025Q3, 2025-09 or 2025-01-01..2025-07-01.")
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day (ISO), inclusive.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (ISO), exclusive.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")]
+
+
+@app.command()
+def book(
+    path: PathArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the books.")] = Path("books"),
+) -> None:
+    """Write one beancount book per company from a deals file or a legs CSV.
+
+    Every leg becomes one balanced transaction in each of its two books, mirrored and linked
+    by ^deal-<id>. Nothing is written unless every book passes bean-check.
+
+    Example: roundtrip book books/deals.yaml --out books/
+    """
+    from ledger.beancount_io import write_books
+
+    web = _read(path)
+    out.mkdir(parents=True, exist_ok=True)
+    written = write_books(web.legs, out, web.prices, web.companies)
+    typer.echo(f"wrote {len(written)} books ({len(web.legs)} legs) to {out}/")
+    for book_path in written:
+        typer.echo(f"  {book_path.name}")
+
+
+@app.command()
+def check(path: PathArg) -> None:
+    """Validate a deals file, legs CSV or books, and run bean-check on the books.
+
+    For a deals file or CSV the books are written to a temporary folder and checked there.
+
+    Example: roundtrip check books/
+    """
+    from ledger.beancount_io import check_books, write_books
+
+    web = _read(path)
+    if web.source in ("deals", "csv"):
+        with tempfile.TemporaryDirectory() as tmp:
+            write_books(web.legs, Path(tmp), web.prices, web.companies)
+            errors = check_books(Path(tmp))
+    else:
+        errors = check_books(path)
+    if errors:
+        _fail(tuple(errors))
+    books = len(web.companies)
+    typer.echo(
+        f"ok: {len(web.legs)} legs, {books} companies; every leg mirrored, "
+        f"every book passes bean-check."
+    )
+
+
+@app.command()
+def load(
+    path: PathArg,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="Database URL (default sqlite:///roundtrip.db; or postgresql+psycopg://…)."
+        ),
+    ] = None,
+) -> None:
+    """Load legs, postings and prices into the SQL store (idempotent and atomic).
+
+    Example: roundtrip load books/ --db sqlite:///roundtrip.db
+    """
+    from ledger.model import BadInput
+    from ledger.store import create_schema, engine_for, load_legs
+
+    web = _read(path)
+    engine = engine_for(db)
+    create_schema(engine)
+    try:
+        summary = load_legs(engine, web.legs, web.prices, web.companies)
+    except BadInput as error:
+        _fail(error.errors)
+    from ledger.views import load_sheet
+
+    where = engine.url.render_as_string(hide_password=True)
+    _console().print(rich_table(load_sheet(summary.as_dict(), f"Loaded {path} into {where}")))
+    if not summary.changed:
+        typer.echo("nothing changed: these books were already loaded.")
+
+
+class ShowWhat(StrEnum):
+    """What ``roundtrip show`` lists."""
+
+    COMPANIES = "companies"
+    DEALS = "deals"
+    LEGS = "legs"
+
+
+@app.command()
+def show(
+    path: PathArg,
+    what: Annotated[ShowWhat, typer.Argument(help="companies, deals or legs.")] = ShowWhat.DEALS,
+    fmt: FormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """List the companies, deals or legs of a web.
+
+    Example: roundtrip show books/ deals --format md
+    """
+    from ledger.views import company_sheet, deal_sheet, leg_sheet
+
+    web = _read(path)
+    sheet = {
+        ShowWhat.COMPANIES: lambda: company_sheet(web.legs, web.companies),
+        ShowWhat.DEALS: lambda: deal_sheet(web.legs),
+        ShowWhat.LEGS: lambda: leg_sheet(web.legs),
+    }[what]()
+    if fmt is Format.HTML:
+        from ledger.render import render_html_page
+
+        _emit(render_html_page(f"roundtrip — {what.value}", str(path), [sheet]), out)
+        return
+    data = [dict(zip(sheet.columns, row, strict=True)) for row in sheet.rows]
+    _sheets_out([sheet], fmt, data, out)
+
+
+@app.command()
+def net(
+    path: PathArg,
+    method: Annotated[str, typer.Option(help="max (default) or pro-rata.")] = "max",
+    basis: BasisOpt = Basis.REALIZED,
+    period: PeriodOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    bounds: Annotated[
+        bool, typer.Option(help="Also give each company's [min, max] over all max circulations.")
+    ] = False,
+    fmt: FormatOpt = Format.TABLE,
+    out: OutOpt = None,
+    eliminations: Annotated[
+        Path | None,
+        typer.Option(help="Write elimination entries (one file per company) to this folder."),
+    ] = None,
+) -> None:
+    """Net out circular revenue: organic vs circular revenue per company, with cycles.
+
+    Example: roundtrip net books/ --method max --basis realized --period 2025 --format md
+    """
+    from ledger.flows import MixedCurrencies, build_flow_graph
+    from ledger.netting import Method, to_json_dict, write_eliminations
+    from ledger.netting import net as run_net
+    from ledger.views import netting_html, netting_sheets
+
+    try:
+        chosen = Method(method)
+    except ValueError as error:
+        raise typer.BadParameter(f"unknown method {method!r}: use max or pro-rata") from error
+    chosen_period = _period(period, start, end)
+    web = _read(path)
+    try:
+        graph = build_flow_graph(web.legs, chosen_period, basis)
+    except MixedCurrencies as error:
+        _fail([LedgerError(str(path), 0, str(error))])
+    result = run_net(graph, chosen, bounds=bounds)
+    data = to_json_dict(result)
+    if eliminations is not None:
+        eliminations.mkdir(parents=True, exist_ok=True)
+        written = write_eliminations(result, web.legs, eliminations)
+        _err(f"wrote {len(written)} elimination files to {eliminations}/")
+    if fmt is Format.HTML:
+        from ledger.views import drawing_edges
+
+        _emit(netting_html(data, drawing_edges(result)), out)
+        return
+    _sheets_out(list(netting_sheets(data)), fmt, data, out)
+
+
+@app.command()
+def audit(
+    path: PathArg,
+    fail: Annotated[
+        str | None, typer.Option(help="What if this company fails (or cuts spending)?")
+    ] = None,
+    cut: Annotated[
+        float, typer.Option(help="Spending cut in percent for --fail (100 = failure).")
+    ] = 100.0,
+    rank: Annotated[
+        bool, typer.Option("--all", help="Rank every company by systemic impact.")
+    ] = False,
+    basis: BasisOpt = Basis.REALIZED,
+    period: PeriodOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+    out: OutOpt = None,
+) -> None:
+    """Exposure audit: concentration, commitments, vendor financing, contagion.
+
+    Example: roundtrip audit books/ --fail OpenAI --cut 50
+    """
+    from ledger.audit_views import run_audit
+
+    web = _read(path)
+    if fail is not None and fail not in web.companies:
+        raise typer.BadParameter(f"unknown company {fail!r}; companies: {', '.join(web.companies)}")
+    if not 0 <= cut <= 100:
+        raise typer.BadParameter("--cut is a percentage between 0 and 100")
+    chosen_period = _period(period, start, end)
+    console = _console()
+    with console.status("auditing…") if rank and fmt is Format.TABLE else _nothing():
+        sheets, data, html = run_audit(web, chosen_period, basis, fail, cut / 100, rank)
+    if fmt is Format.HTML:
+        _emit(html(), out)
+        return
+    _sheets_out(sheets, fmt, data, out)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+@app.command()
+def report(
+    books: Annotated[Path, typer.Option(help="The books folder.")] = Path("books"),
+    out: Annotated[Path, typer.Option(help="The reports folder.")] = Path("reports"),
+    verify: Annotated[
+        bool,
+        typer.Option("--check", help="Only check the reports are current (exit 1 if not)."),
+    ] = False,
+) -> None:
+    """Regenerate every report of reports/ from books/ (or check they are current).
+
+    Example: roundtrip report --books books --out reports
+    """
+    from ledger.reports import build_reports, stale_reports, write_reports
+
+    if verify:
+        stale = stale_reports(books, out)
+        if stale:
+            _err("stale reports: " + ", ".join(stale))
+            raise typer.Exit(EXIT_FINDINGS)
+        typer.echo(f"{out}/ is current.")
+        return
+    try:
+        files = build_reports(books)
+    except ValueError as error:
+        _err(str(error))
+        raise typer.Exit(EXIT_BAD_INPUT) from error
+    written = write_reports(files, out)
+    typer.echo(f"wrote {len(written)} reports to {out}/")
+
+
+@app.command()
+def simulate(
+    companies: Annotated[int, typer.Option(help="How many companies.")] = 1000,
+    legs: Annotated[int, typer.Option(help="How many legs.")] = 100_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same web).")] = 0,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Legs CSV to write.")] = Path("web.csv"),
+) -> None:
+    """Write a synthetic power-law web as a legs CSV, for scale tests and benchmarks.
+
+    Example: roundtrip simulate --companies 10000 --legs 1000000 --out web.csv
+    """
+    from ledger.simulate import synthetic_web, write_web_csv
+
+    try:
+        frame = synthetic_web(companies, legs, seed=seed)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    write_web_csv(frame, out)
+    typer.echo(f"wrote {legs} legs over {companies} companies to {out}")
+
+
+# typer vendors its own click; its UsageError is the base of the public typer.BadParameter.
+_UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+def main() -> None:
+    """Console entry point: usage errors exit 1, as the spec's exit codes say (click says 2)."""
+    try:
+        code = app(standalone_mode=False)
+    except _UsageError as error:
+        error.show()
+        sys.exit(EXIT_FINDINGS)
+    except typer.Abort:
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,850 @@
+"""The flat legs CSV: one leg per row, read into :class:`~ledger.model.Leg` records or a frame.
+
+In: a CSV whose header names at least the columns ``date,deal,payer,payee,kind,amount,currency,
+status`` (in any order), optionally ``leg,estimate,note,source,units,commodity``. Out: a tuple of
+legs and the list of problems found (:class:`~ledger.model.LedgerError`, ``file:line: message
+[deal id]``), all collected at once; the legs are only meant to be used when that list is empty.
+
+    date,deal,payer,payee,kind,amount,currency,status
+    2025-09-22,nv-oai-equity,Nvidia,OpenAI,equity,100.00,USD,realized
+    2025-10-15,oai-nv-systems,OpenAI,Nvidia,sale,70.00,USD,realized
+
+reads as two legs, ``nv-oai-equity`` #1 (line 2) and ``oai-nv-systems`` #1 (line 3).
+
+Rules of the format:
+
+- ``lineno`` is the physical line of the row (the header is line 1; blank lines count).
+- ``leg`` missing: legs are numbered 1..n per deal in file order. Present: a whole number >= 1.
+- ``date`` is ``YYYY-MM-DD``; ``kind`` and ``status`` are the values of
+  :class:`~ledger.model.Kind` and :class:`~ledger.model.Status` (case-insensitive).
+- ``amount`` is a plain decimal (``1234.5``, ``70.00``) > 0 with at most 2 decimals: no
+  thousands separators, no exponent, no currency sign.
+- ``currency`` and ``commodity`` are beancount commodities (``USD``, ``AMDW``); one currency per
+  file, since a CSV carries no prices to convert between currencies.
+- ``estimate`` is TRUE/FALSE, true/false, 1/0, yes/no or empty (= false).
+- ``units`` (a positive decimal) and ``commodity`` go together (a non-cash grant).
+- Each deal's rows are in date order; a (deal, leg) pair, or an identical row, appears once.
+- Cells are stripped of surrounding spaces; unknown or duplicate columns are errors.
+
+:func:`write_legs_csv` writes the same format, always with every column, amounts with exactly two
+decimals, rows sorted by (date, deal, leg): ``read_legs_csv(write_legs_csv(legs))`` gives the
+legs back.
+
+:func:`read_legs_frame` is the fast path for a million rows: it reads the same format with pandas
+straight into the frame of :data:`ledger.flows.FRAME_COLUMNS` (amounts parsed to integer cents
+from their digits, never through a float), validates it column-wise, and raises
+:class:`~ledger.model.BadInput` with one error per failed check naming its first offending lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from ledger.flows import FRAME_COLUMNS
+from ledger.model import (
+    BadInput,
+    Kind,
+    LedgerError,
+    Leg,
+    Status,
+    account_component,
+    from_cents,
+    to_cents,
+)
+
+__all__ = [
+    "CSV_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "read_legs_csv",
+    "read_legs_frame",
+    "write_legs_csv",
+]
+
+#: Columns every legs CSV must have.
+REQUIRED_COLUMNS = ("date", "deal", "payer", "payee", "kind", "amount", "currency", "status")
+#: Columns a legs CSV may have.
+OPTIONAL_COLUMNS = ("leg", "estimate", "note", "source", "units", "commodity")
+#: The columns :func:`write_legs_csv` writes, in this order.
+CSV_COLUMNS = (
+    "date",
+    "deal",
+    "leg",
+    "payer",
+    "payee",
+    "kind",
+    "amount",
+    "currency",
+    "status",
+    "estimate",
+    "note",
+    "source",
+    "units",
+    "commodity",
+)
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+_DEAL = re.compile(r"[A-Za-z0-9_./-]+")
+_COMMODITY = re.compile(r"[A-Z](?:[A-Z0-9'._-]*[A-Z0-9])?")
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "", "no"})
+_KINDS = ", ".join(kind.value for kind in Kind)
+_STATUSES = ", ".join(status.value for status in Status)
+#: How many offending lines a frame error names before it just counts them.
+_SHOWN_LINES = 5
+#: Longest amount the vectorised parser takes; longer ones go through Decimal (and would
+#: overflow int64 cents anyway).
+_FAST_DIGITS = 16
+
+T = TypeVar("T")
+
+
+class _Bad(ValueError):
+    """One cell that does not parse; the message is the user's."""
+
+
+# -- cells -------------------------------------------------------------------------------------
+
+
+def _parse_date(text: str) -> date:
+    """A strict ``YYYY-MM-DD`` date (``date.fromisoformat`` alone would take ``20250922``)."""
+    try:
+        if _DATE.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise _Bad(f"bad date {text!r}: expected YYYY-MM-DD")
+
+
+def _parse_deal(text: str) -> str:
+    """A deal id that can become a beancount link ``^deal-<id>``."""
+    if not text:
+        raise _Bad("empty deal id")
+    if not _DEAL.fullmatch(text):
+        raise _Bad(f"deal id {text!r} may hold only letters, digits and - _ . /")
+    return text
+
+
+def _parse_company(text: str, role: str) -> str:
+    """A company name that maps to a beancount account component."""
+    if not text:
+        raise _Bad(f"empty {role} company name")
+    try:
+        account_component(text)
+    except ValueError:
+        raise _Bad(f"{role} {text!r} has no letters or digits") from None
+    return text
+
+
+def _parse_kind(text: str) -> Kind:
+    try:
+        return Kind(text.lower())
+    except ValueError:
+        raise _Bad(f"unknown kind {text!r} (expected one of: {_KINDS})") from None
+
+
+def _parse_status(text: str) -> Status:
+    try:
+        return Status(text.lower())
+    except ValueError:
+        raise _Bad(f"unknown status {text!r} (expected one of: {_STATUSES})") from None
+
+
+def _parse_amount(text: str) -> Decimal:
+    """A positive amount with at most two decimals, quantized to cents."""
+    if not _NUMBER.fullmatch(text):
+        shown = repr(text) if text else "empty"
+        raise _Bad(f"amount {shown} is not a number (write e.g. 1234.50)")
+    value = Decimal(text)
+    if value <= 0:
+        raise _Bad(f"amount must be > 0, got {text}")
+    try:
+        return from_cents(to_cents(value))
+    except ValueError:
+        raise _Bad(f"amount {text} has more than 2 decimals") from None
+
+
+def _parse_currency(text: str, what: str = "currency") -> str:
+    if not _COMMODITY.fullmatch(text):
+        raise _Bad(f"bad {what} {text!r}: expected an upper-case commodity such as USD")
+    return text
+
+
+def _parse_estimate(text: str) -> bool:
+    flag = text.lower()
+    if flag in _TRUE:
+        return True
+    if flag in _FALSE:
+        return False
+    raise _Bad(
+        f"bad estimate flag {text!r} (expected TRUE/FALSE, true/false, 1/0, yes/no or empty)"
+    )
+
+
+def _parse_leg(text: str) -> int:
+    if text.isascii() and text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise _Bad(f"bad leg number {text!r}: expected a whole number >= 1")
+
+
+def _parse_units(text: str) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        value = Decimal(text) if _NUMBER.fullmatch(text) else None
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        value = None
+    if value is None:
+        raise _Bad(f"units {text!r} is not a number")
+    if value <= 0:
+        raise _Bad(f"units must be > 0, got {text}")
+    return value
+
+
+# -- header ------------------------------------------------------------------------------------
+
+
+def _check_header(header: Sequence[str], filename: str) -> list[LedgerError]:
+    """Missing, unknown or repeated columns: all reported on line 1."""
+    errors = []
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        errors.append(
+            LedgerError(
+                filename,
+                1,
+                f"missing column(s) {', '.join(missing)} "
+                f"(a legs CSV needs {','.join(REQUIRED_COLUMNS)})",
+            )
+        )
+    allowed = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    unknown = [column for column in header if column not in allowed]
+    if unknown:
+        errors.append(
+            LedgerError(
+                filename,
+                1,
+                f"unknown column(s) {', '.join(map(repr, unknown))} "
+                f"(optional columns are {','.join(OPTIONAL_COLUMNS)})",
+            )
+        )
+    repeated = sorted({column for column in header if header.count(column) > 1})
+    if repeated:
+        errors.append(LedgerError(filename, 1, f"repeated column(s) {', '.join(repeated)}"))
+    return errors
+
+
+def _empty_file(filename: str) -> LedgerError:
+    return LedgerError(
+        filename, 1, f"empty file: expected a header line {','.join(REQUIRED_COLUMNS)}"
+    )
+
+
+def _read_text(path: Path) -> tuple[str | None, LedgerError | None]:
+    """The file's text, or the reason it cannot be read (a user problem, not a crash)."""
+    try:
+        return path.read_text(encoding="utf-8-sig"), None
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, LedgerError(str(path), 0, f"cannot read legs CSV: {exc}")
+
+
+# -- the record reader -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One physical record: where it starts and its cells by column name."""
+
+    lineno: int
+    cells: dict[str, str]
+
+
+def _rows(text: str, filename: str) -> tuple[list[str], list[_Row], list[LedgerError]]:
+    """Split the CSV into a header and rows with their physical line numbers."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    errors: list[LedgerError] = []
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        return [], [], [LedgerError(filename, 1, f"malformed CSV: {exc}")]
+    if not header:
+        return [], [], [_empty_file(filename)]
+    header = [column.strip() for column in header]
+    rows: list[_Row] = []
+    start = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(LedgerError(filename, start, f"malformed CSV: {exc}"))
+            start = reader.line_num + 1
+            continue
+        if not _blank(cells):
+            if len(cells) != len(header):
+                where = header.index("deal") if "deal" in header else len(cells)
+                deal = cells[where].strip() or None if where < len(cells) else None
+                message = f"row has {len(cells)} fields but the header has {len(header)}"
+                errors.append(LedgerError(filename, start, message, deal))
+            else:
+                stripped = {c: v.strip() for c, v in zip(header, cells, strict=True)}
+                rows.append(_Row(start, stripped))
+        start = reader.line_num + 1
+    return header, rows, errors
+
+
+def _blank(cells: list[str]) -> bool:
+    """A blank line (pandas skips these too, so both readers count rows alike)."""
+    return not cells or (len(cells) == 1 and not cells[0].strip())
+
+
+def _cell(row: _Row, column: str) -> str:
+    return row.cells.get(column, "")
+
+
+def _leg_of_row(row: _Row, number: int, filename: str) -> tuple[Leg | None, list[LedgerError]]:
+    """Parse one row into a leg; every bad cell is one error."""
+    deal = _cell(row, "deal") or None
+    values: dict[str, Any] = {}
+    messages: list[str] = []
+
+    def take(name: str, parse: Callable[[], Any]) -> None:
+        try:
+            values[name] = parse()
+        except _Bad as exc:
+            messages.append(str(exc))
+
+    take("date", lambda: _parse_date(_cell(row, "date")))
+    take("deal", lambda: _parse_deal(_cell(row, "deal")))
+    take("leg", lambda: _parse_leg(row.cells["leg"]) if "leg" in row.cells else number)
+    take("payer", lambda: _parse_company(_cell(row, "payer"), "payer"))
+    take("payee", lambda: _parse_company(_cell(row, "payee"), "payee"))
+    take("kind", lambda: _parse_kind(_cell(row, "kind")))
+    take("amount", lambda: _parse_amount(_cell(row, "amount")))
+    take("currency", lambda: _parse_currency(_cell(row, "currency")))
+    take("status", lambda: _parse_status(_cell(row, "status")))
+    take("estimate", lambda: _parse_estimate(_cell(row, "estimate")))
+    take("units", lambda: _parse_units(_cell(row, "units")))
+    take(
+        "commodity",
+        lambda: (
+            _parse_currency(_cell(row, "commodity"), "commodity")
+            if _cell(row, "commodity")
+            else None
+        ),
+    )
+    if not messages:
+        if (values["units"] is None) != (values["commodity"] is None):
+            messages.append("units and commodity go together: give both or neither")
+        if values["payer"] == values["payee"]:
+            messages.append(
+                f"payer and payee are both {values['payer']!r}: a leg must go between two companies"
+            )
+    errors = [LedgerError(filename, row.lineno, message, deal) for message in messages]
+    if errors:
+        return None, errors
+    leg = Leg(
+        note=_cell(row, "note"),
+        source=_cell(row, "source"),
+        filename=filename,
+        lineno=row.lineno,
+        **values,
+    )
+    return leg, []
+
+
+def _cross_row_errors(
+    legs: Iterable[Leg], filename: str, numbered: bool
+) -> tuple[list[Leg], list[LedgerError]]:
+    """Duplicates, date order within a deal, one currency per file; keeps the good legs.
+
+    ``numbered``: the file has a ``leg`` column. Without one, the numbers were given by the
+    reader, so two identical rows differ only in them and count as duplicates.
+    """
+    errors: list[LedgerError] = []
+    kept: list[Leg] = []
+    seen_keys: dict[tuple[str, int], int] = {}
+    seen_rows: dict[tuple[Any, ...], int] = {}
+    latest: dict[str, Leg] = {}
+    first_currency: Leg | None = None
+    for leg in legs:
+        problem = None
+        content = _content(leg if numbered else replace(leg, leg=0))
+        if leg.key in seen_keys:
+            problem = f"duplicate leg {leg.deal} #{leg.leg} (first on line {seen_keys[leg.key]})"
+        elif content in seen_rows:
+            problem = f"duplicate row (same as line {seen_rows[content]})"
+        elif leg.deal in latest and leg.date < latest[leg.deal].date:
+            before = latest[leg.deal]
+            problem = (
+                f"leg dated {leg.date} follows a leg of the same deal dated {before.date} "
+                f"(line {before.lineno}): keep each deal's legs in date order"
+            )
+        elif first_currency is not None and leg.currency != first_currency.currency:
+            problem = (
+                f"mixed currencies: {leg.currency} here, {first_currency.currency} on line "
+                f"{first_currency.lineno}; a legs CSV has no prices to convert them, so keep "
+                "one currency per file"
+            )
+        if problem:
+            errors.append(LedgerError(filename, leg.lineno, problem, leg.deal))
+            continue
+        seen_keys[leg.key] = leg.lineno
+        seen_rows[content] = leg.lineno
+        if leg.deal not in latest or leg.date >= latest[leg.deal].date:
+            latest[leg.deal] = leg
+        first_currency = first_currency or leg
+        kept.append(leg)
+    return kept, errors
+
+
+def _content(leg: Leg) -> tuple[Any, ...]:
+    """What makes two rows identical: everything the row says."""
+    return (
+        leg.date,
+        leg.deal,
+        leg.leg,
+        leg.payer,
+        leg.payee,
+        leg.kind,
+        leg.amount,
+        leg.currency,
+        leg.status,
+        leg.estimate,
+        leg.note,
+        leg.source,
+        leg.units,
+        leg.commodity,
+    )
+
+
+def read_legs_csv(path: Path) -> tuple[tuple[Leg, ...], list[LedgerError]]:
+    """Read a legs CSV into legs, collecting every problem of the file.
+
+    Without a ``leg`` column two identical rows would get different leg numbers, so identical
+    rows are reported as duplicates; with it, a repeated (deal, leg) pair is.
+
+    Args:
+        path: the CSV file.
+
+    Returns:
+        The legs that passed every check, in file order, and the problems found. Use the legs
+        only when there are no problems: a bad row is left out, not repaired.
+    """
+    path = Path(path)
+    filename = str(path)
+    text, error = _read_text(path)
+    if text is None:
+        return (), [error] if error else []
+    header, rows, errors = _rows(text, filename)
+    if not header:
+        return (), errors
+    if header_errors := _check_header(header, filename):
+        return (), header_errors
+    numbers: dict[str, int] = {}
+    parsed: list[Leg] = []
+    for row in rows:
+        deal = _cell(row, "deal")
+        numbers[deal] = numbers.get(deal, 0) + 1
+        leg, row_errors = _leg_of_row(row, numbers[deal], filename)
+        errors.extend(row_errors)
+        if leg is not None:
+            parsed.append(leg)
+    kept, cross = _cross_row_errors(parsed, filename, numbered="leg" in header)
+    errors.extend(cross)
+    errors.sort(key=lambda e: e.lineno)
+    return tuple(kept), errors
+
+
+# -- the writer --------------------------------------------------------------------------------
+
+
+def _row_of_leg(leg: Leg) -> list[str]:
+    """One leg as CSV cells; amounts with exactly two decimals."""
+    return [
+        leg.date.isoformat(),
+        leg.deal,
+        str(leg.leg),
+        leg.payer,
+        leg.payee,
+        leg.kind.value,
+        format(from_cents(to_cents(leg.amount)), "f"),
+        leg.currency,
+        leg.status.value,
+        "TRUE" if leg.estimate else "FALSE",
+        leg.note,
+        leg.source,
+        "" if leg.units is None else format(leg.units, "f"),
+        leg.commodity or "",
+    ]
+
+
+def _write_rows(legs: Iterable[Leg], stream: IO[str]) -> None:
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for leg in sorted(legs, key=lambda leg: (leg.date, leg.deal, leg.leg)):
+        writer.writerow(_row_of_leg(leg))
+
+
+def write_legs_csv(legs: Iterable[Leg], path_or_stream: Path | str | IO[str]) -> None:
+    """Write legs as a legs CSV, sorted by (date, deal, leg), every column present.
+
+    A path is written atomically (a temporary file beside it, then ``os.replace``), so a reader
+    never sees half a file and a failure leaves the old file as it was.
+
+    Raises:
+        ValueError: a leg's amount has more than two decimals (legs from the readers never do).
+    """
+    if not isinstance(path_or_stream, str | os.PathLike):
+        _write_rows(legs, path_or_stream)
+        return
+    target = Path(path_or_stream)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            _write_rows(legs, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+# -- the fast path -----------------------------------------------------------------------------
+
+
+def _record_lines(data: bytes, n_rows: int) -> np.ndarray:
+    """The physical line each data record starts on (header = line 1).
+
+    The common case, one record per line and no blank lines, is ``2..n+1`` and costs one count
+    of newlines; otherwise the csv module walks the file once to find them.
+    """
+    newlines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if newlines == n_rows + 1:
+        return np.arange(2, n_rows + 2, dtype=np.int64)
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    next(reader, None)
+    lines = []
+    start = reader.line_num + 1
+    for cells in reader:
+        if not _blank(cells):
+            lines.append(start)
+        start = reader.line_num + 1
+    return np.asarray(lines, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """A column parsed once per distinct value: ``codes`` index ``values``/``bad``."""
+
+    codes: np.ndarray
+    values: np.ndarray
+    bad: np.ndarray
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The parsed value of every row (``None`` where it failed)."""
+        return self.values[self.codes]
+
+    @property
+    def bad_rows(self) -> np.ndarray:
+        """Which rows failed to parse."""
+        return self.bad[self.codes]
+
+
+def _by_unique(column: pd.Series, parse: Callable[[str], T]) -> _Column:
+    """Parse a column once per distinct value (a million rows hold few distinct dates)."""
+    codes, uniques = pd.factorize(column, sort=False)
+    values = np.empty(len(uniques), dtype=object)
+    bad = np.zeros(len(uniques), dtype=bool)
+    for i, text in enumerate(uniques):
+        try:
+            values[i] = parse(str(text).strip())
+        except _Bad:
+            bad[i] = True
+    return _Column(codes, values, bad)
+
+
+def _char_codes(values: np.ndarray) -> np.ndarray:
+    """The strings as a matrix of character codes, one row per string, 0-padded.
+
+    ASCII strings (the common case) take one byte per character; others four.
+    """
+    if not len(values):
+        return np.zeros((0, 1), dtype=np.uint8)
+    try:
+        return values.astype("S").view(np.uint8).reshape(len(values), -1)
+    except UnicodeEncodeError:
+        return values.astype("U").view(np.uint32).reshape(len(values), -1)
+
+
+def _digit_cents(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact integer cents of plain decimal strings, from their digits, vectorised.
+
+    A string is *clean* when it is 1.._FAST_DIGITS characters of digits with at most one dot and
+    at most two digits after it; only clean strings get cents here, the rest go through
+    :class:`~decimal.Decimal` one by one (they are rare: signs, spaces, typos).
+
+    Returns:
+        cents (int64, 0 where not clean), the clean mask, and which strings had a dot.
+    """
+    n = len(values)
+    values = values.copy()
+    too_long = np.zeros(n, dtype=bool)
+    if n and max(map(len, values)) > _FAST_DIGITS:
+        too_long = np.fromiter((len(v) > _FAST_DIGITS for v in values), dtype=bool, count=n)
+        values[too_long] = ""
+    chars = _char_codes(values)
+    digit = (chars >= 48) & (chars <= 57)
+    dot = chars == 46
+    lengths = np.count_nonzero(chars != 0, axis=1)
+    dots = np.count_nonzero(dot, axis=1)
+    has_dot = dots > 0
+    decimals = np.where(has_dot, lengths - 1 - dot.argmax(axis=1), 0)
+    clean = (
+        ~too_long
+        & (lengths >= 1)
+        & (np.count_nonzero(digit, axis=1) + dots == lengths)
+        & (dots <= 1)
+        & (lengths > dots)
+        & (decimals <= 2)
+    )
+    # Horner's rule over the digits, left to right, skipping the dot; then scale to cents.
+    number = np.zeros(n, dtype=np.int64)
+    for j in range(chars.shape[1]):
+        column = chars[:, j]
+        np.copyto(number, number * 10 + (column.astype(np.int64) - 48), where=digit[:, j])
+    cents = np.where(clean, number * 10 ** (2 - np.clip(decimals, 0, 2)), 0)
+    return cents, clean, has_dot
+
+
+def _amount_cents(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Cents per row and which rows have a bad amount (not a number, <= 0, > 2 decimals)."""
+    values = column.to_numpy(dtype=object)
+    cents, clean, _ = _digit_cents(values)
+    bad = clean & (cents <= 0)
+    for i in np.flatnonzero(~clean):
+        try:
+            cents[i] = to_cents(_parse_amount(values[i].strip()))
+        except (_Bad, OverflowError):
+            bad[i] = True
+    return cents, bad
+
+
+def _leg_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Leg numbers per row and which rows have a bad one."""
+    values = column.to_numpy(dtype=object)
+    cents, clean, has_dot = _digit_cents(values)
+    numbers = cents // 100
+    ok = clean & ~has_dot & (numbers >= 1)
+    for i in np.flatnonzero(~ok):
+        try:
+            numbers[i] = _parse_leg(values[i].strip())
+            ok[i] = True
+        except (_Bad, OverflowError):
+            ok[i] = False
+    return numbers, ~ok
+
+
+@dataclass(frozen=True, slots=True)
+class _Checks:
+    """Collects one error per failed check, naming its first offending lines."""
+
+    filename: str
+    lines: np.ndarray
+    deals: np.ndarray
+    errors: list[LedgerError]
+
+    def add(self, bad: np.ndarray, what: str) -> None:
+        rows = np.flatnonzero(bad)
+        if not len(rows):
+            return
+        first = int(rows[0])
+        more = len(rows) - 1
+        tail = ""
+        if more:
+            shown = ", ".join(str(int(line)) for line in self.lines[rows[1:_SHOWN_LINES]])
+            tail = f" (and {more} more row{'s' if more > 1 else ''}: line {shown}"
+            tail += ", ...)" if more >= _SHOWN_LINES else ")"
+        deal = str(self.deals[first]).strip() or None
+        self.errors.append(LedgerError(self.filename, int(self.lines[first]), what + tail, deal))
+
+
+def _grant_columns(checks: _Checks, frame: pd.DataFrame) -> None:
+    """Units and commodity: few rows have them, so check those rows one by one."""
+    if "units" not in frame and "commodity" not in frame:
+        return
+    blank = np.full(len(frame), "", dtype=object)
+    units = frame["units"].to_numpy(dtype=object) if "units" in frame else blank
+    commodity = frame["commodity"].to_numpy(dtype=object) if "commodity" in frame else blank
+    bad = np.zeros(len(frame), dtype=bool)
+    for i in np.flatnonzero((units != "") | (commodity != "")):
+        try:
+            has_units = _parse_units(units[i].strip()) is not None
+            text = commodity[i].strip()
+            has_commodity = bool(text) and bool(_parse_currency(text, "commodity"))
+            bad[i] = has_units != has_commodity
+        except _Bad:
+            bad[i] = True
+    checks.add(bad, "bad units/commodity: a positive number and a commodity, both or neither")
+
+
+def _date_order(dates: _Column, deals: _Column) -> np.ndarray:
+    """Rows dated before an earlier row of the same deal (file order)."""
+    ordinals = np.array(
+        [d.toordinal() if d is not None else 0 for d in dates.values], dtype=np.int64
+    )
+    ok = ~dates.bad_rows & ~deals.bad_rows
+    days = pd.Series(np.where(ok, ordinals[dates.codes], np.iinfo(np.int64).min))
+    latest = days.groupby(deals.codes, sort=False).cummax()
+    previous = latest.groupby(deals.codes, sort=False).shift(1).to_numpy()
+    with np.errstate(invalid="ignore"):
+        return ok & (days.to_numpy() < previous)
+
+
+def _repeated(exact: pd.DataFrame, quick: np.ndarray) -> np.ndarray:
+    """Rows of ``exact`` equal to an earlier row.
+
+    ``quick`` is one int64 per row that equal rows share (a hash): only its repeats are
+    compared in full, which keeps a million distinct rows cheap.
+    """
+    candidates = pd.Series(quick).duplicated(keep=False).to_numpy()
+    repeated = np.zeros(len(exact), dtype=bool)
+    if candidates.any():
+        repeated[candidates] = exact[candidates].duplicated().to_numpy()
+    return repeated
+
+
+def _duplicates(
+    frame: pd.DataFrame, deals: np.ndarray, legs: np.ndarray, cents: np.ndarray, has_leg: bool
+) -> np.ndarray:
+    """Rows that repeat a (deal, leg) pair, or, when legs are numbered, a whole row."""
+    with np.errstate(over="ignore"):
+        if has_leg:
+            quick = deals.astype(np.int64) * 1_000_003 + legs
+            return _repeated(pd.DataFrame({"deal": deals, "leg": legs}), quick)
+        return _repeated(frame, deals.astype(np.int64) * 1_000_003 + cents)
+
+
+def _mixed_currencies(checks: _Checks, currencies: _Column) -> None:
+    good = np.flatnonzero(~currencies.bad_rows)
+    if not len(good):
+        return
+    first = currencies.codes[good[0]]
+    checks.add(
+        ~currencies.bad_rows & (currencies.codes != first),
+        f"mixed currencies: the first rows are in {currencies.values[first]}; a legs CSV has no "
+        "prices to convert them, so keep one currency per file",
+    )
+
+
+def _validated_frame(frame: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
+    """Run every column check and build the frame of FRAME_COLUMNS."""
+    dates = _by_unique(frame["date"], _parse_date)
+    checks.add(dates.bad_rows, "bad date: expected YYYY-MM-DD")
+    deals = _by_unique(frame["deal"], _parse_deal)
+    checks.add(deals.bad_rows, "bad deal id: empty, or not only letters, digits and - _ . /")
+    has_leg = "leg" in frame
+    if has_leg:
+        legs, bad_leg = _leg_numbers(frame["leg"])
+        checks.add(bad_leg, "bad leg number: expected a whole number >= 1")
+    else:
+        legs = pd.Series(deals.codes).groupby(deals.codes, sort=False).cumcount().to_numpy() + 1
+    payers = _by_unique(frame["payer"], lambda text: _parse_company(text, "payer"))
+    checks.add(payers.bad_rows, "bad payer: empty or without letters or digits")
+    payees = _by_unique(frame["payee"], lambda text: _parse_company(text, "payee"))
+    checks.add(payees.bad_rows, "bad payee: empty or without letters or digits")
+    kinds = _by_unique(frame["kind"], lambda text: _parse_kind(text).value)
+    checks.add(kinds.bad_rows, f"unknown kind (expected one of: {_KINDS})")
+    statuses = _by_unique(frame["status"], lambda text: _parse_status(text).value)
+    checks.add(statuses.bad_rows, f"unknown status (expected one of: {_STATUSES})")
+    cents, bad_amount = _amount_cents(frame["amount"])
+    checks.add(bad_amount, "bad amount: not a number, not > 0, or more than 2 decimals")
+    currencies = _by_unique(frame["currency"], _parse_currency)
+    checks.add(currencies.bad_rows, "bad currency: expected an upper-case commodity such as USD")
+    estimates = np.zeros(len(frame), dtype=bool)
+    if "estimate" in frame:
+        flags = _by_unique(frame["estimate"], _parse_estimate)
+        checks.add(flags.bad_rows, "bad estimate flag (expected TRUE/FALSE, 1/0, yes/no or empty)")
+        estimates = flags.rows.astype(bool)
+    _grant_columns(checks, frame)
+    payer_names, payee_names = payers.rows, payees.rows
+    named = ~(payers.bad_rows | payees.bad_rows)
+    checks.add(named & (payer_names == payee_names), "payer and payee are the same company")
+    checks.add(
+        _duplicates(frame, deals.codes, legs, cents, has_leg),
+        "duplicate leg (same deal and leg, or row)",
+    )
+    checks.add(
+        _date_order(dates, deals),
+        "leg dated before an earlier leg of the same deal: keep each deal's legs in date order",
+    )
+    _mixed_currencies(checks, currencies)
+    columns = {
+        "date": dates.rows,
+        "deal": deals.rows,
+        "leg": legs.astype(np.int64),
+        "payer": payer_names,
+        "payee": payee_names,
+        "kind": kinds.rows,
+        "cents": cents,
+        "currency": currencies.rows,
+        "status": statuses.rows,
+        "estimate": estimates,
+    }
+    return pd.DataFrame(columns, columns=list(FRAME_COLUMNS), copy=False)
+
+
+def read_legs_frame(path: Path) -> pd.DataFrame:
+    """Read a legs CSV straight into a frame of :data:`~ledger.flows.FRAME_COLUMNS`.
+
+    The frame equals ``legs_frame(read_legs_csv(path)[0])`` for a valid file, but reads a
+    million rows in a few seconds: pandas' C parser reads every cell as text, categorical
+    columns are parsed once per distinct value, and amounts become integer cents from their
+    digits with numpy (never through a float).
+
+    Raises:
+        BadInput: the file has problems; one error per failed check, at its first offending
+            line, naming a few more lines and how many rows failed.
+    """
+    path = Path(path)
+    filename = str(path)
+    try:
+        data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+        end = data.find(b"\n")
+        first_line = (data if end < 0 else data[:end]).decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput([LedgerError(filename, 0, f"cannot read legs CSV: {exc}")]) from None
+    header = [column.strip() for column in next(csv.reader([first_line]), [])]
+    if not header:
+        raise BadInput([_empty_file(filename)])
+    if errors := _check_header(header, filename):
+        raise BadInput(errors)
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, na_filter=False, engine="c")
+    except (pd.errors.ParserError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        match = re.search(r"line (\d+)", str(exc))
+        lineno = int(match[1]) if match else 0
+        raise BadInput([LedgerError(filename, lineno, f"malformed CSV: {exc}".strip())]) from None
+    frame.columns = header
+    checks = _Checks(filename, _record_lines(data, len(frame)), frame["deal"].to_numpy(), [])
+    result = _validated_frame(frame, checks)
+    if checks.errors:
+        raise BadInput(sorted(checks.errors, key=lambda e: e.lineno))
+    return result

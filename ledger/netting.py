@@ -1,0 +1,904 @@
+"""Netting: which part of each company's revenue is its own money coming back (SPEC §3).
+
+In: a :class:`~ledger.flows.FlowGraph` (one period, one basis). Out: a :class:`NettingResult`
+with, per company, gross revenue, revenue from ``External`` and from the web, **circular**
+revenue, **organic = gross - circular**, the circular share and paper gains; the circulation
+itself per edge; and cycle witnesses a reader can check by hand. Two methods:
+
+``max`` (default)
+    The maximum revenue circulation: a circulation ``f`` (``0 <= f_e <= amount_e``, inflow =
+    outflow at every company, ``External`` excluded) that maximises the flow on revenue edges,
+    solved exactly in integer cents (:mod:`ledger.circulation`). Circular revenue of B = Σ f on
+    B's incoming revenue edges. The total is unique; its split among companies is made
+    canonical by taking, among all maximum circulations, the unique one minimising
+    ``Σ f_e² / amount_e``: circulating money is spread in proportion to edge amounts, whatever
+    the companies are called. ``bounds=True`` adds each company's [min, max] over all maximum
+    circulations.
+``pro-rata``
+    Provenance tracing: money is fungible, each company funds its outflows in proportion to its
+    inflows of the period (and from its own funds for any excess); each company's outflows are
+    followed until they first return to it, and the part that returns on revenue edges is its
+    circular revenue. A linear system (absorbing Markov chain), unique by construction.
+
+Rounding: the canonical split can be fractional (e.g. 1 cent split two ways). Per-company
+figures are rounded to the cent, half to even (exact rational arithmetic for small moving parts;
+float results are first snapped to a grid far finer than a cent to remove float noise).
+``total_circular`` for ``max`` is the exact integer optimum, so the rounded per-company figures
+may differ from it by at most half a cent each; for ``pro-rata`` it is the sum of the rounded
+per-company figures.
+
+Example (``tests/fixtures/examples/vendor_financing.csv``)::
+
+    Nvidia -equity 100-> OpenAI -sale 70-> Nvidia,  External -sale 13-> OpenAI
+
+    >>> result = net(graph)                                   # doctest: +SKIP
+    >>> [(c.company, str(c.circular)) for c in result.companies]  # doctest: +SKIP
+    [('Nvidia', '70.00'), ('OpenAI', '0.00')]
+    >>> str(net(graph, "pro-rata").companies[0].circular)     # doctest: +SKIP
+    '61.95'
+
+:func:`verify` is the checker beside the solver; :func:`to_json_dict` is the stable JSON
+contract; :func:`eliminations` / :func:`write_eliminations` write the result back as beancount
+entries that move circular revenue to ``Income:Circular:...``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from beancount.core import amount as bc_amount
+from beancount.core import data
+from beancount.parser import printer
+
+from ledger.accounts import circular_account, revenue_account
+from ledger.circulation import (
+    CanonicalFlow,
+    bellman_ford,
+    canonical_circulation,
+    decompose_cycles,
+    face_bounds,
+    max_revenue_circulation,
+    pro_rata,
+    residual_arcs,
+    scc_labels,
+)
+from ledger.flows import KINDS, FlowGraph
+from ledger.model import (
+    CENT,
+    Cents,
+    Company,
+    FlowClass,
+    Leg,
+    account_component,
+    from_cents,
+    included_in_basis,
+)
+
+__all__ = [
+    "ELIMINATION_FLAG",
+    "SOURCE",
+    "CompanyFigures",
+    "Cycle",
+    "Method",
+    "NettingResult",
+    "eliminations",
+    "net",
+    "to_json_dict",
+    "verify",
+    "write_eliminations",
+]
+
+#: The pseudo-source of the elimination entries this module generates.
+SOURCE = "<roundtrip.netting>"
+#: The flag of elimination transactions. beancount v3 reads only ``* ! & # ? %`` as flags (no
+#: letters), and :mod:`ledger.beancount_io` reads ``*``/``!`` transactions as legs, so the
+#: eliminations get a flag of their own.
+ELIMINATION_FLAG = "%"
+ELIMINATIONS_SUFFIX = ".eliminations.beancount"
+
+_SHARE = Decimal("0.0001")
+
+
+class Method(StrEnum):
+    """How circular revenue is attributed (SPEC §3)."""
+
+    MAX = "max"
+    PRO_RATA = "pro-rata"
+
+
+@dataclass(frozen=True)
+class CompanyFigures:
+    """One company's revenue, netted. Amounts in the graph's currency.
+
+    ``estimated``: a revenue edge into it, or an edge that circulates money in the same
+    strongly connected part of the circulation as one of its circular revenue edges, rests on
+    an estimate. ``paper_gains``: the amounts of the non-cash legs it received (warrants etc.).
+    ``circular_min``/``circular_max``: the range over all maximum circulations (``bounds=True``,
+    ``max`` method only), else None.
+    """
+
+    company: Company
+    gross: Decimal
+    external: Decimal
+    web: Decimal
+    circular: Decimal
+    organic: Decimal
+    circular_share: Decimal
+    estimated: bool
+    paper_gains: Decimal
+    circular_min: Decimal | None = None
+    circular_max: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """A cycle witness: money going round ``path`` (first == last) along edges of ``kinds``."""
+
+    path: tuple[Company, ...]
+    kinds: tuple[str, ...]
+    cents: Cents
+
+    @property
+    def amount(self) -> Decimal:
+        """The amount going round, as a two-decimal Decimal."""
+        return from_cents(self.cents)
+
+    def __str__(self) -> str:
+        steps = "".join(
+            f" -{kind}-> {node}" for kind, node in zip(self.kinds, self.path[1:], strict=True)
+        )
+        return f"{self.path[0]}{steps} : {self.amount}"
+
+
+@dataclass(frozen=True, eq=False)
+class NettingResult:
+    """The netting of one flow graph by one method.
+
+    ``edge_flow`` (float64 cents, one per graph edge): for ``max`` the canonical circulation
+    (whole cents, exact, whenever the split is integral; fractional cents only where the
+    canonical split is); for ``pro-rata`` the money on each edge that is on its way back to its
+    origin as revenue, summed over origins (a sum of circulations, so it can exceed an edge's
+    amount when several companies count the same dollars). ``edge_circular`` (float64 cents):
+    the part of each revenue edge that is its payee's circular revenue (sums per payee to its
+    circular figure, before rounding). ``cycles``: the witnesses, largest first; ``max`` only
+    (pro-rata money does not move in cycles of its own: see the module doc). ``timings``:
+    seconds per stage, for benchmarks.
+    """
+
+    method: Method
+    graph: FlowGraph
+    companies: tuple[CompanyFigures, ...]
+    total_circular: Decimal
+    cycles: tuple[Cycle, ...]
+    edge_flow: np.ndarray
+    split_rule: str
+    edge_circular: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    exact: bool = True
+    timings: tuple[tuple[str, float], ...] = ()
+
+    def company(self, name: Company) -> CompanyFigures:
+        """The figures of one company.
+
+        Raises:
+            KeyError: no such company in the result.
+        """
+        for figures in self.companies:
+            if figures.company == name:
+                return figures
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------------------------
+# net
+
+
+def net(
+    graph: FlowGraph, method: Method | str = Method.MAX, *, bounds: bool = False
+) -> NettingResult:
+    """Net the graph: circular and organic revenue of every company.
+
+    Args:
+        graph: the flow graph (merged or not: parallel edges of one kind are fine).
+        method: ``max`` (default) or ``pro-rata``.
+        bounds: with ``max``, also compute each company's [min, max] circular revenue over all
+            maximum circulations (one pair of LPs per company whose figure can move).
+
+    Raises:
+        ValueError: unknown method.
+    """
+    method = Method(method)
+    if method is Method.MAX:
+        return _net_max(graph, bounds)
+    return _net_pro_rata(graph)
+
+
+def _net_max(graph: FlowGraph, bounds: bool) -> NettingResult:
+    n = len(graph.nodes)
+    clock = time.perf_counter()
+    flow, total = max_revenue_circulation(
+        n, graph.src, graph.dst, graph.cents, graph.revenue, graph.external
+    )
+    solved = time.perf_counter()
+    canonical = canonical_circulation(
+        n, graph.src, graph.dst, graph.cents, graph.revenue, flow, graph.external
+    )
+    split = time.perf_counter()
+    circular = _max_circular_cents(graph, canonical)
+    ranges: dict[int, tuple[int, int]] = {}
+    if bounds:
+        ranges = _bounds(graph, canonical, circular)
+    bounded = time.perf_counter()
+    values = canonical.as_float()
+    cycles = _max_cycles(graph, canonical, values)
+    witnessed = time.perf_counter()
+    edge_circular = np.where(graph.revenue, values, 0.0)
+    companies = _figures(graph, circular, values, ranges, bounds)
+    return NettingResult(
+        method=Method.MAX,
+        graph=graph,
+        companies=companies,
+        total_circular=from_cents(total),
+        cycles=cycles,
+        edge_flow=values,
+        split_rule=_MAX_RULES[canonical.how],
+        edge_circular=edge_circular,
+        exact=canonical.is_exact,
+        timings=(
+            ("solve", solved - clock),
+            ("split", split - solved),
+            ("bounds", bounded - split),
+            ("witnesses", witnessed - bounded),
+        ),
+    )
+
+
+_CANONICAL = (
+    "Canonical split: among all maximum revenue circulations, the unique one minimising the "
+    "sum of flow squared over amount per edge, which spreads circulating money in proportion to "
+    "edge amounts and does not depend on company names or order"
+)
+_MAX_RULES = {
+    "unique": _CANONICAL + "; here every maximum circulation splits revenue the same way.",
+    "exact": _CANONICAL + "; computed exactly in rational arithmetic.",
+    "float": _CANONICAL + "; computed by a dual Newton method in floating point, figures "
+    "rounded half to even after removing float noise.",
+    "fallback": "The canonical split (minimum sum of flow squared over amount among maximum "
+    "circulations) could not be computed; the figures come from one integer maximum "
+    "circulation found by OR-Tools, whose split may depend on company order.",
+}
+_PRO_RATA_RULE = (
+    "Pro-rata provenance is unique, so no split rule is needed: each company funds its "
+    "outflows in proportion to its inflows (its own funds cover any excess) and money is "
+    "followed until it first returns to the company it left."
+)
+
+
+def _max_circular_cents(graph: FlowGraph, canonical: CanonicalFlow) -> np.ndarray:
+    """Each node's circular revenue in whole cents (half to even), object array of ints."""
+    n = len(graph.nodes)
+    rev = graph.revenue
+    fractions = canonical.fractions()
+    result = np.zeros(n, dtype=object)
+    if fractions is not None:
+        sums = [Fraction(0)] * n
+        fixed = rev & ~canonical.variable
+        base = np.zeros(n, dtype=np.int64)
+        np.add.at(base, graph.dst[fixed], canonical.integral[fixed])
+        for edge in np.flatnonzero(rev & canonical.variable):
+            sums[int(graph.dst[edge])] += fractions[edge]
+        for node in range(n):
+            result[node] = int(base[node]) + _round_fraction(sums[node])
+        return result
+    values = canonical.as_float()
+    sums = np.bincount(graph.dst[rev], weights=values[rev], minlength=n)
+    gross = np.bincount(graph.dst[rev], weights=graph.cents[rev], minlength=n)
+    for node in range(n):
+        result[node] = _round_float(float(sums[node]), float(gross[node]))
+    return result
+
+
+def _bounds(
+    graph: FlowGraph, canonical: CanonicalFlow, circular: np.ndarray
+) -> dict[int, tuple[int, int]]:
+    """[min, max] circular cents per node whose incoming revenue edges can move."""
+    rev_var = graph.revenue & canonical.variable
+    targets = {
+        int(node): graph.revenue & (graph.dst == node) for node in np.unique(graph.dst[rev_var])
+    }
+    if not targets:
+        return {}
+    ranges = face_bounds(
+        len(graph.nodes),
+        graph.src,
+        graph.dst,
+        graph.cents,
+        canonical.integral,
+        canonical.variable,
+        targets,
+    )
+    # The canonical figure lies in its range; rounding can only touch the ends by half a cent.
+    return {
+        node: (min(low, int(circular[node])), max(high, int(circular[node])))
+        for node, (low, high) in ranges.items()
+    }
+
+
+def _net_pro_rata(graph: FlowGraph) -> NettingResult:
+    n = len(graph.nodes)
+    clock = time.perf_counter()
+    traced = pro_rata(n, graph.src, graph.dst, graph.cents, graph.revenue, graph.external)
+    solved = time.perf_counter()
+    rev = graph.revenue
+    gross = np.bincount(graph.dst[rev], weights=graph.cents[rev], minlength=n)
+    circular = np.zeros(n, dtype=object)
+    for node in range(n):
+        circular[node] = _round_float(float(traced.circular[node]), float(gross[node]))
+    companies = _figures(graph, circular, traced.edge_flow, {}, False)
+    total = sum((figures.circular for figures in companies), Decimal("0.00"))
+    return NettingResult(
+        method=Method.PRO_RATA,
+        graph=graph,
+        companies=companies,
+        total_circular=total.quantize(CENT),
+        cycles=(),
+        edge_flow=traced.edge_flow,
+        split_rule=_PRO_RATA_RULE,
+        edge_circular=traced.edge_circular,
+        exact=False,
+        timings=(("solve", solved - clock),),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Figures
+
+
+def _figures(
+    graph: FlowGraph,
+    circular: np.ndarray,
+    values: np.ndarray,
+    ranges: dict[int, tuple[int, int]],
+    bounds: bool,
+) -> tuple[CompanyFigures, ...]:
+    n = len(graph.nodes)
+    rev = graph.revenue
+    gross = np.zeros(n, dtype=np.int64)
+    np.add.at(gross, graph.dst[rev], graph.cents[rev])
+    external = np.zeros(n, dtype=np.int64)
+    ext = graph.external
+    if ext is not None:
+        from_ext = rev & (graph.src == ext)
+        np.add.at(external, graph.dst[from_ext], graph.cents[from_ext])
+    estimated = _estimated(graph, circular, values)
+    paper: dict[Company, Decimal] = defaultdict(lambda: Decimal("0"))
+    for leg in graph.paper:
+        paper[leg.payee] += leg.amount
+    result = []
+    for name in sorted(graph.companies()):
+        node = graph.index(name)
+        g = int(gross[node])
+        c = min(max(int(circular[node]), 0), g)
+        low, high = ranges.get(node, (c, c))
+        result.append(
+            CompanyFigures(
+                company=name,
+                gross=from_cents(g),
+                external=from_cents(int(external[node])),
+                web=from_cents(g - int(external[node])),
+                circular=from_cents(c),
+                organic=from_cents(g - c),
+                circular_share=_share(c, g),
+                estimated=bool(estimated[node]),
+                paper_gains=paper[name].quantize(CENT),
+                circular_min=from_cents(low) if bounds else None,
+                circular_max=from_cents(high) if bounds else None,
+            )
+        )
+    return tuple(result)
+
+
+def _share(circular: int, gross: int) -> Decimal:
+    if gross == 0:
+        return Decimal("0.0000")
+    return (Decimal(circular) / Decimal(gross)).quantize(_SHARE, rounding=ROUND_HALF_EVEN)
+
+
+def _estimated(graph: FlowGraph, circular: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which nodes' figures rest on an estimate (see :class:`CompanyFigures`)."""
+    n = len(graph.nodes)
+    flagged = np.zeros(n, dtype=bool)
+    flagged[graph.dst[graph.revenue & graph.estimated]] = True
+    support = values > 0
+    if not (support & graph.estimated).any():
+        return flagged
+    labels = scc_labels(n, graph.src[support], graph.dst[support])
+    touched = np.zeros(n, dtype=bool)
+    touched[graph.src[support]] = True
+    risky = np.zeros(int(labels.max()) + 1, dtype=bool)
+    risky[labels[graph.src[support & graph.estimated]]] = True
+    has_circular = np.array([int(x) > 0 for x in circular], dtype=bool)
+    return flagged | (has_circular & touched & risky[labels])
+
+
+def _round_fraction(value: Fraction) -> int:
+    """Exact cents, half to even."""
+    q, r = divmod(value.numerator, value.denominator)
+    twice = 2 * r
+    if twice > value.denominator or (twice == value.denominator and q % 2):
+        q += 1
+    return q
+
+
+def _round_float(value: float, magnitude: float) -> int:
+    """Float cents to whole cents, half to even, after snapping off float noise.
+
+    The value is first rounded to a grid of ``10**-k`` cents, ``k`` between 1 and 6 chosen so
+    that the grid is far coarser than the float error of sums of this ``magnitude`` (about
+    ``1e-13`` relative) yet still holds the half cent exactly, so that a true half cent stays
+    a half cent and rounds to even.
+    """
+    digits = 12 - math.ceil(math.log10(abs(magnitude) + 1.0))
+    grid = min(6, max(1, digits))
+    whole = math.floor(value)
+    if abs(value - whole - 0.5) > 2 * 10.0**-grid:  # far from a half cent: plain rounding
+        return round(value)
+    snapped = Decimal(value).quantize(Decimal(1).scaleb(-grid), rounding=ROUND_HALF_EVEN)
+    return int(snapped.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+# --------------------------------------------------------------------------------------------
+# Cycle witnesses
+
+
+def _max_cycles(
+    graph: FlowGraph, canonical: CanonicalFlow, values: np.ndarray
+) -> tuple[Cycle, ...]:
+    """The canonical circulation as cycles, amounts rounded to cents, largest first."""
+    n = len(graph.nodes)
+    if not (values > 0).any():
+        return ()
+    preference = np.lexsort((graph.kind, graph.dst, -values))
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[preference] = np.arange(len(values))
+    fractions = canonical.fractions()
+    if fractions is not None:
+        denominator = math.lcm(*(f.denominator for f in fractions))
+        scaled = [int(f * denominator) for f in fractions]
+        pieces = decompose_cycles(n, graph.src, graph.dst, scaled, rank)
+        amounts = [_round_fraction(Fraction(int(a), denominator)) for _, a in pieces]
+    else:
+        pieces = decompose_cycles(n, graph.src, graph.dst, values, rank)
+        amounts = [_round_float(float(a), float(a)) for _, a in pieces]
+    names = [graph.nodes[i] for i in graph.src.tolist()]
+    kind_names = [KINDS[k].value for k in graph.kind.tolist()]
+    merged: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = defaultdict(int)
+    for (edges, _), cents in zip(pieces, amounts, strict=True):
+        if cents > 0:
+            merged[_cycle_key([names[e] for e in edges], [kind_names[e] for e in edges])] += cents
+    cycles = [Cycle(path, kinds, cents) for (path, kinds), cents in merged.items()]
+    cycles.sort(key=lambda c: (-c.cents, " ".join(c.path), c.kinds))
+    return tuple(cycles)
+
+
+def _cycle_key(names: list[str], kinds: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Path and kinds of a cycle, rotated to start at its alphabetically first company."""
+    start = names.index(min(names))  # a simple cycle visits each company once
+    names = names[start:] + names[:start]
+    kinds = kinds[start:] + kinds[:start]
+    return (*names, names[0]), tuple(kinds)
+
+
+# --------------------------------------------------------------------------------------------
+# verify
+
+
+def verify(result: NettingResult) -> list[str]:
+    """Check a result against the invariants of SPEC §3; the list of problems, [] if none.
+
+    Checks: edge flows are finite, non-negative and (max) within edge amounts; flow is
+    conserved at every node; ``External`` carries no circulation; per company, gross /
+    external / web match the graph, ``organic + circular == gross``, ``0 <= circular <=
+    gross``, ``organic >= external``, the circular figure matches the flows on its revenue
+    edges and its share is right; companies are sorted. For ``max``: the revenue flow equals
+    ``total_circular``; an optimality certificate (the residual graph has no negative cycle
+    for cost -1 on revenue edges, i.e. no cycle through a revenue edge can carry more); the
+    figures lie within their bounds; the cycle witnesses are real cycles of the graph and add
+    up to each company's circular revenue.
+    """
+    problems: list[str] = []
+    graph = result.graph
+    flow = np.asarray(result.edge_flow, dtype=np.float64)
+    if flow.shape != (graph.n_edges,):
+        return [f"edge_flow has shape {flow.shape}, expected ({graph.n_edges},)"]
+    if not np.all(np.isfinite(flow)):
+        return ["edge_flow holds non-finite values"]
+    largest = float(graph.cents.max()) if graph.n_edges else 0.0
+    tolerance = 1e-6 + 1e-11 * largest
+    problems += _check_flow(result, flow, tolerance)
+    problems += _check_companies(result, tolerance)
+    if result.method is Method.MAX:
+        problems += _check_optimal(result, flow, tolerance)
+        problems += _check_cycles(result, flow)
+    return problems
+
+
+def _check_flow(result: NettingResult, flow: np.ndarray, tolerance: float) -> list[str]:
+    graph = result.graph
+    problems = []
+    n = len(graph.nodes)
+    if np.any(flow < -tolerance):
+        problems.append(f"negative flow on {int(np.sum(flow < -tolerance))} edge(s)")
+    over = flow > graph.cents + tolerance
+    if result.method is Method.MAX and over.any():
+        problems.append(f"flow above the edge amount on {int(over.sum())} edge(s)")
+    circ = np.asarray(result.edge_circular, dtype=np.float64)
+    if circ.shape == flow.shape and (
+        np.any(circ < -tolerance) or np.any(circ > graph.cents + tolerance)
+    ):
+        problems.append("edge_circular outside [0, amount]")
+    balance = np.bincount(graph.dst, weights=flow, minlength=n) - np.bincount(
+        graph.src, weights=flow, minlength=n
+    )
+    scale = np.bincount(graph.dst, weights=flow, minlength=n) + 1.0
+    broken = np.abs(balance) > tolerance + 1e-9 * scale
+    for node in np.flatnonzero(broken):
+        problems.append(f"flow not conserved at {graph.nodes[node]}: {balance[node]:+.6f} cents")
+    ext = graph.external
+    if ext is not None:
+        touching = (graph.src == ext) | (graph.dst == ext)
+        if np.any(np.abs(flow[touching]) > tolerance):
+            problems.append("External carries circulation")
+    return problems
+
+
+def _check_companies(result: NettingResult, tolerance: float) -> list[str]:
+    graph = result.graph
+    problems = []
+    names = [figures.company for figures in result.companies]
+    if names != sorted(graph.companies()):
+        problems.append("companies are not the graph's companies sorted by name")
+    n = len(graph.nodes)
+    rev = graph.revenue
+    gross = np.bincount(graph.dst[rev], weights=graph.cents[rev], minlength=n)
+    ext = graph.external
+    from_ext = rev & (graph.src == ext) if ext is not None else np.zeros_like(rev)
+    external = np.bincount(graph.dst[from_ext], weights=graph.cents[from_ext], minlength=n)
+    flows = (
+        np.asarray(result.edge_flow, dtype=np.float64)
+        if result.method is Method.MAX
+        else np.asarray(result.edge_circular, dtype=np.float64)
+    )
+    circular = np.bincount(graph.dst[rev], weights=flows[rev], minlength=n)
+    total = Decimal(0)
+    for figures in result.companies:
+        if figures.company not in graph.nodes:
+            continue
+        node = graph.index(figures.company)
+        name = figures.company
+        total += figures.circular
+        if figures.gross != from_cents(round(gross[node])):
+            problems.append(f"{name}: gross {figures.gross} is not the graph's")
+        if figures.external != from_cents(round(external[node])):
+            problems.append(f"{name}: external {figures.external} is not the graph's")
+        if figures.web != figures.gross - figures.external:
+            problems.append(f"{name}: web != gross - external")
+        if figures.organic + figures.circular != figures.gross:
+            problems.append(f"{name}: organic + circular != gross")
+        if not Decimal(0) <= figures.circular <= figures.gross:
+            problems.append(f"{name}: circular {figures.circular} outside [0, gross]")
+        if figures.organic < figures.external:
+            problems.append(f"{name}: organic below revenue from External")
+        if abs(float(figures.circular) * 100 - circular[node]) > 0.5 + tolerance:
+            problems.append(
+                f"{name}: circular {figures.circular} does not match the flows on its revenue "
+                f"edges ({circular[node] / 100:.4f})"
+            )
+        gross_cents = round(gross[node])
+        if figures.circular_share != _share(round(figures.circular * 100), gross_cents):
+            problems.append(f"{name}: circular share {figures.circular_share} is wrong")
+        low, high = figures.circular_min, figures.circular_max
+        if low is not None and high is not None and not low <= figures.circular <= high:
+            problems.append(f"{name}: circular outside its [min, max]")
+    if result.method is Method.PRO_RATA and total != result.total_circular:
+        problems.append("total_circular is not the sum of the companies' figures")
+    return problems
+
+
+def _check_optimal(result: NettingResult, flow: np.ndarray, tolerance: float) -> list[str]:
+    graph = result.graph
+    problems = []
+    rev = graph.revenue
+    carried = float(flow[rev].sum())
+    expected = float(result.total_circular) * 100
+    if abs(carried - expected) > tolerance + 1e-9 * abs(expected):
+        problems.append(
+            f"revenue flow {carried / 100:.4f} differs from total_circular {result.total_circular}"
+        )
+    keep = np.ones(graph.n_edges, dtype=bool)
+    ext = graph.external
+    if ext is not None:
+        keep &= (graph.src != ext) & (graph.dst != ext)
+    cost = np.where(rev, -1, 0).astype(np.int64)
+    tail, head, weight = residual_arcs(
+        graph.src[keep],
+        graph.dst[keep],
+        graph.cents[keep].astype(np.float64),
+        cost[keep],
+        flow[keep],
+        tolerance,
+    )
+    if bellman_ford(len(graph.nodes), tail, head, weight) is None:
+        problems.append(
+            "not a maximum circulation: a residual cycle through a revenue edge can carry more"
+        )
+    return problems
+
+
+def _check_cycles(result: NettingResult, flow: np.ndarray) -> list[str]:
+    graph = result.graph
+    problems = []
+    edges: dict[tuple[str, str, str], float] = defaultdict(float)
+    for e in range(graph.n_edges):
+        key = (graph.nodes[graph.src[e]], graph.nodes[graph.dst[e]], graph.edge_kind(e).value)
+        edges[key] += flow[e]
+    through: dict[str, int] = defaultdict(int)
+    count: dict[str, int] = defaultdict(int)
+    revenue_kinds = {KINDS[int(code)].value for code in np.unique(graph.kind[graph.revenue])}
+    integral = bool(np.all(flow == np.round(flow)))
+    for cycle in result.cycles:
+        if cycle.path[0] != cycle.path[-1] or len(cycle.kinds) != len(cycle.path) - 1:
+            problems.append(f"cycle {cycle} is not closed")
+            continue
+        if len(set(cycle.path[:-1])) != len(cycle.path) - 1:
+            problems.append(f"cycle {cycle} is not simple")
+        for a, b, kind in zip(cycle.path, cycle.path[1:], cycle.kinds, strict=False):
+            if edges.get((a, b, kind), 0.0) <= 0:
+                problems.append(f"cycle {cycle} uses {a} -{kind}-> {b}, which carries nothing")
+            if kind in revenue_kinds:
+                through[b] += cycle.cents
+                count[b] += 1
+    for figures in result.companies:
+        cents = round(figures.circular * 100)
+        slack = 0 if integral else count[figures.company] + 1
+        if abs(through[figures.company] - cents) > slack:
+            problems.append(
+                f"{figures.company}: cycles add up to {from_cents(through[figures.company])}, "
+                f"not its circular {figures.circular}"
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# JSON
+
+
+def to_json_dict(result: NettingResult) -> dict[str, Any]:
+    """The stable JSON form of a result (amounts as 2-decimal strings, shares 4-decimal)."""
+    graph = result.graph
+    return {
+        "method": result.method.value,
+        "basis": graph.basis.value,
+        "period": graph.period.as_dict(),
+        "currency": graph.currency,
+        "split_rule": result.split_rule,
+        "companies": [
+            {
+                "company": f.company,
+                "gross": _money(f.gross),
+                "external": _money(f.external),
+                "web": _money(f.web),
+                "circular": _money(f.circular),
+                "organic": _money(f.organic),
+                "circular_share": str(f.circular_share.quantize(_SHARE)),
+                "estimated": f.estimated,
+                "paper_gains": _money(f.paper_gains),
+                "circular_min": None if f.circular_min is None else _money(f.circular_min),
+                "circular_max": None if f.circular_max is None else _money(f.circular_max),
+            }
+            for f in result.companies
+        ],
+        "total_circular": _money(result.total_circular),
+        "cycles": [
+            {"path": list(c.path), "kinds": list(c.kinds), "amount": _money(c.amount)}
+            for c in result.cycles
+        ],
+    }
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+# --------------------------------------------------------------------------------------------
+# Eliminations
+
+
+def eliminations(result: NettingResult, legs: Iterable[Leg]) -> dict[Company, list[Any]]:
+    """Beancount transactions that move circular revenue to ``Income:Circular:...``.
+
+    Per company with circular revenue, one balanced transaction per incoming revenue edge
+    (payer and kind) that carries some of it: ``Income:<Label>:<payer>`` is debited and
+    ``Income:Circular:<Label>:<payer>`` credited, so that ``Income:Sales`` etc. then show
+    organic revenue only. The company's rounded figure is shared among its edges by largest
+    remainder, so the entries add up to it exactly. Dated at the last day of the period (or the
+    last leg date when the period is open), flagged :data:`ELIMINATION_FLAG`, linked to every
+    deal whose legs make up the edge, with ``method``, ``basis`` and ``period`` metadata.
+    """
+    graph = result.graph
+    legs = tuple(legs)
+    day = _elimination_date(graph, legs)
+    deals = _edge_deals(graph, legs)
+    per_edge = np.asarray(result.edge_circular, dtype=np.float64)
+    entries: dict[Company, list[Any]] = {}
+    for figures in result.companies:
+        cents = round(figures.circular * 100)
+        if cents <= 0 or day is None:
+            continue
+        node = graph.index(figures.company)
+        mine = np.flatnonzero(graph.revenue & (graph.dst == node) & (per_edge > 0))
+        shares = _largest_remainder(per_edge[mine], cents)
+        transactions = []
+        for edge, share in sorted(
+            zip(mine.tolist(), shares, strict=True),
+            key=lambda item: (graph.nodes[graph.src[item[0]]], int(graph.kind[item[0]])),
+        ):
+            if share > 0:
+                transactions.append(_elimination(result, edge, share, day, deals))
+        entries[figures.company] = transactions
+    return entries
+
+
+def write_eliminations(
+    result: NettingResult, legs: Iterable[Leg], out_dir: Path
+) -> tuple[Path, ...]:
+    """Write ``<company>.eliminations.beancount`` for every company into ``out_dir``.
+
+    Each company keeps its own book, so each gets its own file: the ``open`` directives of the
+    ``Income:Circular:...`` accounts it uses (its book opens the others) and its elimination
+    transactions. Add ``include "<company>.eliminations.beancount"`` to the book (or load the
+    two together); keep these files out of the books folder, whose every ``*.beancount`` file
+    is read as a book. Companies without circular revenue get a file with the header only.
+
+    Returns:
+        The paths written, in company order.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    entries = eliminations(result, legs)
+    graph = result.graph
+    paths = []
+    for figures in result.companies:
+        transactions = entries.get(figures.company, [])
+        text = _eliminations_text(figures.company, graph, result.method, transactions)
+        path = out_dir / (account_component(figures.company).lower() + ELIMINATIONS_SUFFIX)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        paths.append(path)
+    return tuple(paths)
+
+
+def _eliminations_text(
+    company: Company, graph: FlowGraph, method: Method, transactions: list[Any]
+) -> str:
+    header = (
+        f"; roundtrip eliminations for {company}: circular revenue ({method.value} method, "
+        f"{graph.basis.value} basis, period {graph.period.label}) moved to Income:Circular.\n"
+        "; Load together with the company's book.\n"
+    )
+    first: dict[str, date] = {}
+    for entry in transactions:
+        for posting in entry.postings:
+            if posting.account.startswith("Income:Circular:"):
+                first.setdefault(posting.account, entry.date)
+    opens = [
+        data.Open(data.new_metadata(SOURCE, 0), day, account, [graph.currency], None)
+        for account, day in sorted(first.items())
+    ]
+    chunks = [header]
+    if opens:
+        chunks.append("\n" + "".join(printer.format_entry(entry) for entry in opens))
+    for entry in transactions:
+        chunks.append("\n" + printer.format_entry(entry))
+    return "".join(chunks)
+
+
+def _elimination(
+    result: NettingResult,
+    edge: int,
+    cents: int,
+    day: date,
+    deals: dict[tuple[str, str, str], set[str]],
+) -> data.Transaction:
+    graph = result.graph
+    payer = graph.nodes[int(graph.src[edge])]
+    payee = graph.nodes[int(graph.dst[edge])]
+    kind = graph.edge_kind(edge)
+    number = from_cents(cents)
+    meta = data.new_metadata(SOURCE, 0)
+    meta.update(
+        {
+            "method": result.method.value,
+            "basis": graph.basis.value,
+            "period": graph.period.label,
+            "counterparty": payer,
+            "kind": kind.value,
+        }
+    )
+    links = frozenset(f"deal-{deal}" for deal in deals.get((payer, payee, kind.value), ()))
+    postings = [
+        data.Posting(
+            revenue_account(kind, payer),
+            bc_amount.Amount(number, graph.currency),
+            None,
+            None,
+            None,
+            None,
+        ),
+        data.Posting(
+            circular_account(kind, payer),
+            bc_amount.Amount(-number, graph.currency),
+            None,
+            None,
+            None,
+            None,
+        ),
+    ]
+    return data.Transaction(
+        meta,
+        day,
+        ELIMINATION_FLAG,
+        None,
+        f"Circular {kind.value} revenue from {payer} ({result.method.value} netting)",
+        frozenset({"circular"}),
+        links,
+        postings,
+    )
+
+
+def _selected(graph: FlowGraph, legs: tuple[Leg, ...]) -> list[Leg]:
+    """The money legs of the graph's period and basis."""
+    return [
+        leg
+        for leg in legs
+        if graph.period.contains(leg.date)
+        and included_in_basis(leg.status, graph.basis)
+        and leg.flow_class is not FlowClass.NONCASH
+    ]
+
+
+def _elimination_date(graph: FlowGraph, legs: tuple[Leg, ...]) -> date | None:
+    if graph.period.end is not None:
+        return graph.period.end - timedelta(days=1)
+    days = [leg.date for leg in _selected(graph, legs)]
+    return max(days) if days else None
+
+
+def _edge_deals(graph: FlowGraph, legs: tuple[Leg, ...]) -> dict[tuple[str, str, str], set[str]]:
+    deals: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for leg in _selected(graph, legs):
+        deals[(leg.payer, leg.payee, leg.kind.value)].add(leg.deal)
+    return deals
+
+
+def _largest_remainder(values: np.ndarray, total: int) -> list[int]:
+    """Whole cents per value, adding up to ``total``, by largest remainder (ties: order)."""
+    if len(values) == 0:
+        return []
+    scaled = values * (total / values.sum()) if values.sum() > 0 else values
+    floors = np.floor(scaled).astype(np.int64)
+    short = total - int(floors.sum())
+    order = np.argsort(-(scaled - floors), kind="stable")
+    floors[order[: max(short, 0)]] += 1
+    return floors.tolist()

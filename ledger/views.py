@@ -1,0 +1,279 @@
+"""Results -> sheets and pages: what each report shows, in which order, with which notes.
+
+Every function here reads plain data — a web's legs, or a result's JSON contract
+(``to_json_dict()``) — so a report can be rebuilt from a saved JSON file as well as from a live
+run. The numbers are never recomputed here: they come formatted from the contract.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from ledger import charts
+from ledger.model import EXTERNAL, Leg, account_component, from_cents
+from ledger.render import Sheet, money, render_html_page
+
+__all__ = [
+    "company_sheet",
+    "cycle_text",
+    "deal_sheet",
+    "drawing_edges",
+    "leg_sheet",
+    "load_sheet",
+    "netting_html",
+    "netting_sheets",
+]
+
+#: How many cycle witnesses a table shows; the JSON keeps them all.
+MAX_CYCLES_SHOWN = 25
+
+METHOD_TEXT = {
+    "max": "max: the largest revenue that can be explained as round-tripped "
+    "(maximum revenue circulation, solved exactly in integer cents)",
+    "pro-rata": "pro-rata: money is fungible; each company funds its outflows in proportion to its "
+    "inflows; circular = the part of a company's own outflows that first comes back as revenue",
+}
+
+
+def _d(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def cycle_text(cycle: dict[str, Any]) -> str:
+    """``Nvidia -equity-> OpenAI -sale-> Nvidia``: a cycle a reader can follow by hand."""
+    path, kinds = cycle["path"], cycle["kinds"]
+    parts = [path[0]]
+    for kind, node in zip(kinds, path[1:], strict=True):
+        parts.append(f"-{kind}-> {node}")
+    return " ".join(parts)
+
+
+def _period_text(period: dict[str, Any]) -> str:
+    start, end = period.get("start"), period.get("end")
+    if not start and not end:
+        return "all dates"
+    return f"{start or '…'} to {end or '…'} (end exclusive)"
+
+
+def netting_sheets(data: dict[str, Any]) -> tuple[Sheet, Sheet]:
+    """The two sheets of a netting report: figures per company, and the cycle witnesses."""
+    bounds = any(c.get("circular_min") is not None for c in data["companies"])
+    columns = ["company", "gross", "external", "web", "circular", "organic", "circular %"]
+    if bounds:
+        columns += ["circular min", "circular max"]
+    columns += ["paper gains"]
+    rows = []
+    for c in data["companies"]:
+        name = c["company"] + (" *" if c["estimated"] else "")
+        row = [
+            name,
+            money(_d(c["gross"])),
+            money(_d(c["external"])),
+            money(_d(c["web"])),
+            money(_d(c["circular"])),
+            money(_d(c["organic"])),
+            f"{Decimal(c['circular_share']) * 100:.1f}%",
+        ]
+        if bounds:
+            row += [money(_d(c.get("circular_min"))), money(_d(c.get("circular_max")))]
+        row += [money(_d(c.get("paper_gains", "0.00")))]
+        rows.append(tuple(row))
+    totals = {
+        key: sum((Decimal(c[key]) for c in data["companies"]), Decimal(0))
+        for key in ("gross", "external", "web", "circular", "organic")
+    }
+    share = totals["circular"] / totals["gross"] * 100 if totals["gross"] else Decimal(0)
+    total_row = [
+        "total",
+        *(money(totals[k]) for k in ("gross", "external", "web", "circular", "organic")),
+        f"{share:.1f}%",
+    ]
+    total_row += ["", ""] if bounds else []
+    total_row += [""]
+    rows.append(tuple(total_row))
+    notes = [
+        f"Method {METHOD_TEXT.get(data['method'], data['method'])}.",
+        f"Basis: {data['basis']}; period: {_period_text(data['period'])}; "
+        f"currency: {data.get('currency', 'USD')}.",
+        "organic = gross - circular; circular % = circular / gross.",
+    ]
+    if data.get("split_rule"):
+        notes.append(f"Split among companies: {data['split_rule']}")
+    if any(c["estimated"] for c in data["companies"]):
+        notes.append("* the figure rests at least in part on estimated legs (estimate: TRUE).")
+    figures = Sheet(
+        title=f"Organic vs circular revenue ({data['method']}, {data['basis']})",
+        columns=tuple(columns),
+        rows=tuple(rows),
+        numeric=frozenset(columns[1:]),
+        notes=tuple(notes),
+    )
+    cycles = data["cycles"]
+    shown = cycles[:MAX_CYCLES_SHOWN]
+    cycle_notes = ["Each cycle is money that leaves a company and comes back to it."]
+    if len(cycles) > len(shown):
+        cycle_notes.append(f"{len(cycles) - len(shown)} smaller cycles are in the JSON output.")
+    witnesses = Sheet(
+        title="Cycle witnesses (largest first)",
+        columns=("cycle", "amount"),
+        rows=tuple((cycle_text(c), money(Decimal(c["amount"]))) for c in shown),
+        numeric=frozenset({"amount"}),
+        notes=tuple(cycle_notes),
+    )
+    return figures, witnesses
+
+
+def drawing_edges(result: Any) -> list[tuple[str, str, Decimal, str, bool]]:
+    """The edges of a netting result's graph for :func:`ledger.charts.web_drawing`.
+
+    ``External`` is left out of the drawing: it is everybody else, not a party to a loop.
+    """
+    graph = result.graph
+    edges = []
+    for e in range(graph.n_edges):
+        payer, payee = graph.nodes[int(graph.src[e])], graph.nodes[int(graph.dst[e])]
+        if EXTERNAL in (payer, payee):
+            continue
+        amount = from_cents(int(graph.cents[e]))
+        circulating = bool(result.edge_flow[e] > 0)
+        edges.append((payer, payee, amount, graph.edge_kind(e).value, circulating))
+    return edges
+
+
+def netting_html(data: dict[str, Any], edges: Sequence[tuple[str, str, Decimal, str, bool]]) -> str:
+    """The HTML netting report: chart of organic vs circular, drawing of the web, tables."""
+    companies = [c for c in data["companies"] if Decimal(c["gross"]) > 0]
+    labels = [c["company"] for c in companies]
+    bars = charts.stacked_bars(
+        labels,
+        [
+            ("organic", [Decimal(c["organic"]) for c in companies], charts.ORGANIC),
+            ("circular", [Decimal(c["circular"]) for c in companies], charts.CIRCULAR),
+        ],
+        f"Revenue per company ({data.get('currency', 'USD')}): organic vs circular",
+    )
+    nodes = sorted({e[0] for e in edges} | {e[1] for e in edges})
+    drawing = charts.web_drawing(
+        nodes, edges, "The deal web (red: edges that carry circular money)"
+    )
+    figures, witnesses = netting_sheets(data)
+    meta = (
+        f"method {data['method']} · basis {data['basis']} · "
+        f"period {_period_text(data['period'])} · total circular "
+        f"{money(Decimal(data['total_circular']))} {data.get('currency', 'USD')}"
+    )
+    return render_html_page(
+        "roundtrip — organic vs circular revenue",
+        meta,
+        [figures, witnesses],
+        [
+            (bars, "Organic (blue) and circular (red) revenue per company."),
+            (drawing, "Arrows point from payer to payee; width grows with the amount."),
+        ],
+    )
+
+
+def company_sheet(legs: Sequence[Leg], companies: Sequence[str]) -> Sheet:
+    """Companies of a web: their book account name, legs, and revenue by status."""
+    count: Counter[str] = Counter()
+    for leg in legs:
+        count[leg.payer] += 1
+        count[leg.payee] += 1
+    rows = tuple(
+        (name, account_component(name), str(count[name])) for name in sorted(set(companies))
+    )
+    return Sheet(
+        title="Companies",
+        columns=("company", "account", "legs"),
+        rows=rows,
+        numeric=frozenset({"legs"}),
+        notes=(f"{EXTERNAL} (everybody outside the web) keeps no book.",),
+    )
+
+
+def deal_sheet(legs: Sequence[Leg]) -> Sheet:
+    """Deals of a web: dates, parties, legs, amount by status."""
+    by_deal: dict[str, list[Leg]] = defaultdict(list)
+    for leg in legs:
+        by_deal[leg.deal].append(leg)
+    rows = []
+    for deal in sorted(by_deal, key=lambda d: (min(x.date for x in by_deal[d]), d)):
+        group = by_deal[deal]
+        parties = sorted({x.payer for x in group} | {x.payee for x in group})
+        status_total = {
+            s: sum((x.amount for x in group if x.status.value == s), Decimal(0))
+            for s in ("realized", "contracted", "announced")
+        }
+        rows.append(
+            (
+                deal,
+                min(x.date for x in group).isoformat(),
+                max(x.date for x in group).isoformat(),
+                ", ".join(parties),
+                str(len(group)),
+                money(status_total["realized"]),
+                money(status_total["contracted"]),
+                money(status_total["announced"]),
+                "yes" if any(x.estimate for x in group) else "",
+            )
+        )
+    columns = (
+        "deal",
+        "first",
+        "last",
+        "parties",
+        "legs",
+        "realized",
+        "contracted",
+        "announced",
+        "estimate",
+    )
+    return Sheet(
+        title="Deals",
+        columns=columns,
+        rows=tuple(rows),
+        numeric=frozenset({"legs", "realized", "contracted", "announced"}),
+    )
+
+
+def load_sheet(counts: dict[str, dict[str, int]], title: str) -> Sheet:
+    """What a load did to each table of the store."""
+    columns = ("table", "inserted", "updated", "unchanged")
+    rows = tuple((table, *(str(c[k]) for k in columns[1:])) for table, c in counts.items())
+    return Sheet(title=title, columns=columns, rows=rows, numeric=frozenset(columns[1:]))
+
+
+def leg_sheet(legs: Sequence[Leg]) -> Sheet:
+    """Every leg, in date order, as booked."""
+    ordered = sorted(legs, key=lambda x: (x.date, x.deal, x.leg))
+    rows = tuple(
+        (
+            x.date.isoformat(),
+            x.deal,
+            str(x.leg),
+            x.payer,
+            x.payee,
+            x.kind.value,
+            money(x.amount),
+            x.currency,
+            x.status.value,
+            "yes" if x.estimate else "",
+        )
+        for x in ordered
+    )
+    columns = (
+        "date",
+        "deal",
+        "leg",
+        "payer",
+        "payee",
+        "kind",
+        "amount",
+        "currency",
+        "status",
+        "estimate",
+    )
+    return Sheet(title="Legs", columns=columns, rows=rows, numeric=frozenset({"leg", "amount"}))
