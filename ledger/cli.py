@@ -25,6 +25,7 @@ from ledger.render import (
     render_csv,
     render_json,
     render_markdown,
+    render_records_csv,
     rich_table,
 )
 
@@ -94,9 +95,20 @@ def _sheets_out(sheets: list[Sheet], fmt: Format, json_data: object, out: Path |
     if fmt is Format.JSON:
         _emit(render_json(json_data), out)
     elif fmt is Format.CSV:
-        _emit(render_csv(sheets[0]), out)
+        records = _csv_records(json_data)
+        _emit(render_records_csv(records) if records else render_csv(sheets[0]), out)
     else:
         _emit(render_markdown(sheets), out)
+
+
+def _csv_records(json_data: object) -> list[dict[str, object]] | None:
+    """The main table of a JSON result, flat enough for CSV (the per-company rows of a report)."""
+    if isinstance(json_data, dict):
+        json_data = json_data.get("companies")
+    if isinstance(json_data, list) and json_data and all(isinstance(r, dict) for r in json_data):
+        flat = all(not isinstance(v, dict | list) for r in json_data for v in r.values())
+        return json_data if flat else None
+    return None
 
 
 PathArg = Annotated[
@@ -112,6 +124,10 @@ PeriodOpt = Annotated[
 FromOpt = Annotated[str | None, typer.Option("--from", help="First day (ISO), inclusive.")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (ISO), exclusive.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(help="Database URL (default sqlite:///roundtrip.db; or postgresql+psycopg://…)."),
+]
 
 
 @app.command()
@@ -163,15 +179,7 @@ def check(path: PathArg) -> None:
 
 
 @app.command()
-def load(
-    path: PathArg,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            help="Database URL (default sqlite:///roundtrip.db; or postgresql+psycopg://…)."
-        ),
-    ] = None,
-) -> None:
+def load(path: PathArg, db: DbOpt = None) -> None:
     """Load legs, postings and prices into the SQL store (idempotent and atomic).
 
     Example: roundtrip load books/ --db sqlite:///roundtrip.db
@@ -247,6 +255,10 @@ def net(
         Path | None,
         typer.Option(help="Write elimination entries (one file per company) to this folder."),
     ] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Also store the run and its figures in the database.")
+    ] = False,
+    db: DbOpt = None,
 ) -> None:
     """Net out circular revenue: organic vs circular revenue per company, with cycles.
 
@@ -273,6 +285,14 @@ def net(
         eliminations.mkdir(parents=True, exist_ok=True)
         written = write_eliminations(result, web.legs, eliminations)
         _err(f"wrote {len(written)} elimination files to {eliminations}/")
+    if save or db is not None:
+        from ledger.store import create_schema, engine_for, save_netting
+
+        engine = engine_for(db)
+        create_schema(engine)
+        saved = save_netting(engine, result, web.legs)
+        where = engine.url.render_as_string(hide_password=True)
+        _err(f"saved netting run {saved.run_id} to {where}")
     if fmt is Format.HTML:
         from ledger.views import drawing_edges
 

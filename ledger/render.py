@@ -30,6 +30,7 @@ __all__ = [
     "render_html_page",
     "render_json",
     "render_markdown",
+    "render_records_csv",
     "rich_table",
     "sheet_html",
     "share",
@@ -87,6 +88,22 @@ def render_csv(sheet: Sheet) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(sheet.columns)
     writer.writerows(sheet.rows)
+    return out.getvalue()
+
+
+def render_records_csv(records: Iterable[dict[str, Any]]) -> str:
+    """Plain records (JSON-ready dicts) as CSV: raw values, for spreadsheets and scripts.
+
+    Unlike :func:`render_csv` nothing is formatted for the eye: amounts stay ``1234.56``, shares
+    stay fractions, None is an empty cell.
+    """
+    rows = list(records)
+    out = io.StringIO()
+    if not rows:
+        return ""
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
     return out.getvalue()
 
 

@@ -58,8 +58,12 @@ def _period_text(period: dict[str, Any]) -> str:
     return f"{start or '…'} to {end or '…'} (end exclusive)"
 
 
-def netting_sheets(data: dict[str, Any]) -> tuple[Sheet, Sheet]:
-    """The two sheets of a netting report: figures per company, and the cycle witnesses."""
+def netting_sheets(data: dict[str, Any]) -> tuple[Sheet, ...]:
+    """The sheets of a netting report: figures per company, then (max) the cycle witnesses.
+
+    Pro-rata money does not go round in cycles of its own (each company's dollars are traced
+    separately), so its report has no witness table, only a note saying so.
+    """
     bounds = any(c.get("circular_min") is not None for c in data["companies"])
     columns = ["company", "gross", "external", "web", "circular", "organic", "circular %"]
     if bounds:
@@ -104,6 +108,11 @@ def netting_sheets(data: dict[str, Any]) -> tuple[Sheet, Sheet]:
         notes.append(f"Split among companies: {data['split_rule']}")
     if any(c["estimated"] for c in data["companies"]):
         notes.append("* the figure rests at least in part on estimated legs (estimate: TRUE).")
+    if data["method"] != "max":
+        notes.append(
+            "No cycle witnesses: pro-rata traces each company's own dollars separately; "
+            "run --method max for the cycles that bound these figures."
+        )
     figures = Sheet(
         title=f"Organic vs circular revenue ({data['method']}, {data['basis']})",
         columns=tuple(columns),
@@ -112,8 +121,16 @@ def netting_sheets(data: dict[str, Any]) -> tuple[Sheet, Sheet]:
         notes=tuple(notes),
     )
     cycles = data["cycles"]
+    if data["method"] != "max":
+        return (figures,)
     shown = cycles[:MAX_CYCLES_SHOWN]
-    cycle_notes = ["Each cycle is money that leaves a company and comes back to it."]
+    cycle_notes = [
+        "Each cycle is money that leaves a company and comes back to it; its amount counts "
+        "once in the circular revenue of every company it pays on a revenue edge (sale, "
+        "cloud, lease, drawn backstop), so each company's cycles add up to its circular figure."
+    ]
+    if not cycles:
+        cycle_notes.append("No money goes round: nothing is circular.")
     if len(cycles) > len(shown):
         cycle_notes.append(f"{len(cycles) - len(shown)} smaller cycles are in the JSON output.")
     witnesses = Sheet(
@@ -159,7 +176,7 @@ def netting_html(data: dict[str, Any], edges: Sequence[tuple[str, str, Decimal, 
     drawing = charts.web_drawing(
         nodes, edges, "The deal web (red: edges that carry circular money)"
     )
-    figures, witnesses = netting_sheets(data)
+    sheets = list(netting_sheets(data))
     meta = (
         f"method {data['method']} · basis {data['basis']} · "
         f"period {_period_text(data['period'])} · total circular "
@@ -168,7 +185,7 @@ def netting_html(data: dict[str, Any], edges: Sequence[tuple[str, str, Decimal, 
     return render_html_page(
         "roundtrip — organic vs circular revenue",
         meta,
-        [figures, witnesses],
+        sheets,
         [
             (bars, "Organic (blue) and circular (red) revenue per company."),
             (drawing, "Arrows point from payer to payee; width grows with the amount."),

@@ -20,6 +20,7 @@ import yaml
 from ledger.deals import read_deals
 from ledger.flows import build_flow_graph
 from ledger.model import EXTERNAL, Basis, Kind, Leg, Period, Status
+from ledger.netting import Method, net
 
 BOOKS = Path(__file__).parent.parent / "books"
 DEALS = BOOKS / "deals.yaml"
@@ -294,10 +295,9 @@ def test_example_header_states_both_methods_for_every_company(path):
 @pytest.mark.parametrize("method", ["max", "pro-rata"])
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_circular_figures_match_the_header(path, method):
-    netting = pytest.importorskip("ledger.netting")
     legs, _, _ = _read(path)
     graph = build_flow_graph(legs, Period(), Basis.REALIZED)
-    result = netting.net(graph, netting.Method(method))
+    result = net(graph, Method(method))
     found = {f.company: f.circular.quantize(Decimal("0.01")) for f in result.companies}
     expected = {c: v for (m, c), v in _expected(path).items() if m == method}
     assert {c: found.get(c, Decimal("0.00")) for c in expected} == expected
