@@ -58,7 +58,7 @@ from fractions import Fraction
 import numpy as np
 from ortools.graph.python import min_cost_flow
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, depth_first_order
 from scipy.sparse.linalg import cg
 
 __all__ = [
@@ -289,6 +289,11 @@ def canonical_circulation(
         exact = _exact_polish(lu, lv, c, b, y, len(nodes))
         if exact is not None:
             return CanonicalFlow(flow, variable, tuple(exact), None, "exact")
+    # A float answer that loses money (a cent-sized edge beside $1M ones, solved to float
+    # precision) is worse than an order-dependent but exact one: keep the integer optimum.
+    drift = np.abs(_net(lu, lv, c * y, len(nodes)) - b).max()
+    if drift > 1e-6 + 1e-11 * float(c.max()):
+        return CanonicalFlow(flow, variable, None, None, "fallback")
     return CanonicalFlow(flow, variable, None, c * y, "float")
 
 
@@ -326,7 +331,52 @@ def moving_edges(
     labels = scc_labels(n, ftail, fhead)
     variable = np.zeros(len(src), dtype=bool)
     variable[free] = labels[src[free]] == labels[dst[free]]
+    # An edge strictly between its bounds has both residual arcs, a 2-cycle that moves nothing;
+    # it moves only if another residual path joins its ends, i.e. it is not a bridge of the
+    # undirected graph of the edges inside components.
+    inside = np.flatnonzero(variable)
+    interior = (flow[inside] > 0) & (flow[inside] < cap[inside])
+    if interior.any():
+        bridge = _bridges(n, src[inside], dst[inside])
+        variable[inside[interior & bridge]] = False
     return variable
+
+
+def _bridges(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Which edges of the undirected multigraph with edges ``a[i] - b[i]`` are bridges.
+
+    One depth-first search (scipy) from a virtual root joined to one node of every connected
+    part; a tree edge is a bridge unless a back edge leaves the subtree below it (Tarjan's
+    criterion, counted by subtree sums), and parallel edges are never bridges. O(V + E).
+    """
+    lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+    pairs, where, count = np.unique(lo * n + hi, return_inverse=True, return_counts=True)
+    x, y = pairs // n, pairs % n
+    _, part = connected_components(
+        sparse.csr_matrix((np.ones(len(x)), (x, y)), shape=(n, n)), directed=False
+    )
+    _, first = np.unique(part, return_index=True)
+    root = n
+    x = np.concatenate([x, np.full(len(first), root)])
+    y = np.concatenate([y, first])
+    graph = sparse.csr_matrix((np.ones(len(x)), (x, y)), shape=(n + 1, n + 1))
+    order, parent = depth_first_order(graph + graph.T, root, return_predecessors=True)
+    rank = np.empty(n + 1, dtype=np.int64)
+    rank[order] = np.arange(n + 1)
+    pairs_x, pairs_y = x[: len(pairs)], y[: len(pairs)]
+    tree = (parent[pairs_y] == pairs_x) | (parent[pairs_x] == pairs_y)
+    back = ~tree
+    below = np.where(rank[pairs_x] > rank[pairs_y], pairs_x, pairs_y)  # the descendant end
+    above = np.where(rank[pairs_x] > rank[pairs_y], pairs_y, pairs_x)
+    leaving = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(leaving, below[back], 1)
+    np.subtract.at(leaving, above[back], 1)
+    parents = parent.tolist()
+    for node in order[:0:-1].tolist():  # children before parents: subtree sums
+        leaving[parents[node]] += leaving[node]
+    child = np.where(parent[pairs_y] == pairs_x, pairs_y, pairs_x)
+    is_bridge = tree & (leaving[child] == 0) & (count == 1)
+    return is_bridge[where]
 
 
 def _net_inflow(u: np.ndarray, v: np.ndarray, x: np.ndarray, n: int) -> np.ndarray:
@@ -345,21 +395,29 @@ def _newton_qp(
     Semismooth Newton on the concave dual ``g(p) = Σ c_e (y_e² - 2 y_e t_e) + p·b`` with
     ``t_e = (p_v - p_u) / 2`` and ``y_e = clip(t_e, 0, 1)``; its gradient is the conservation
     residual and its generalised Hessian half the Laplacian of the edges with ``0 < t < 1``.
-    Amounts are scaled by the largest one so that the arithmetic is well conditioned.
+    Amounts are scaled by the largest one so that the arithmetic is well conditioned. The
+    tolerance shrinks with the demand when the demand is far below the largest amount (a cent
+    moving through $100B edges): a fixed one would accept ``y = 0`` there and lose the cent.
     """
     scale = float(c.max())
     w = c / scale
     rhs = b / scale
+    tolerance = _NEWTON_TOLERANCE * min(1.0, float(np.abs(rhs).max()))
     degree = np.bincount(u, weights=w, minlength=n) + np.bincount(v, weights=w, minlength=n)
     p = np.zeros(n)
     g, y, t = _dual(p, u, v, w, rhs)
     residual = rhs - _net(u, v, w * y, n)
     for iteration in range(_NEWTON_ITERATIONS):
         error = float(np.abs(residual).max())
-        if error <= _NEWTON_TOLERANCE:
+        if error <= tolerance:
             return y
         active = (t >= 0) & (t <= 1) if iteration == 0 else (t > 0) & (t < 1)
-        step = _newton_direction(u[active], v[active], w[active] / 2, degree, residual, n)
+        near = np.bincount(u[active], weights=w[active], minlength=n)
+        near += np.bincount(v[active], weights=w[active], minlength=n)
+        # Damp by the active weight at a node (its full degree only where none is active):
+        # damping a cent-sized edge by a $100B neighbour's weight would stall the step.
+        damping = np.where(near > 0, near, degree)
+        step = _newton_direction(u[active], v[active], w[active] / 2, damping, residual, n)
         alpha, slope = 1.0, float(residual @ step)
         while True:
             g_new, y_new, t_new = _dual(p + alpha * step, u, v, w, rhs)
@@ -372,7 +430,7 @@ def _newton_qp(
                 return None
         p = p + alpha * step
         g, y, t, residual = g_new, y_new, t_new, r_new
-    return y if float(np.abs(residual).max()) <= 1e3 * _NEWTON_TOLERANCE else None
+    return y if float(np.abs(residual).max()) <= 1e3 * tolerance else None
 
 
 def _dual(
@@ -721,7 +779,9 @@ def pro_rata(
     Woodbury gives every origin's row ``x`` and column ``y = (I - Q_i)^-1 Prev e_i`` (the
     chance, from each node, of first reaching ``i`` by a revenue edge) in O(n**2) each.
     ``edge_flow`` on ``e = (j, k)`` is then ``a_e / c_j * Σ_i c_i x^i_j y^i_k`` (with the
-    ``k = i`` term replaced by the revenue arrival), one dense matrix product.
+    ``k = i`` term replaced by the revenue arrival), a product needed on the edges only and
+    computed there (O(n * edges), not O(n**3)). Cost: one dense LU and inverse, O(n**3) time
+    and two n x n arrays of memory (10k companies: 1.6 GB, about 25 s on one core).
     """
     m = len(src)
     inflow = np.bincount(dst, weights=cents, minlength=n)
@@ -755,9 +815,13 @@ def _pro_rata_component(
     out: ProRata,
     edge_flows: bool,
 ) -> None:
-    """Fill the outputs for one strongly connected component (in place)."""
-    from scipy.linalg import inv
+    """Fill the outputs for one strongly connected component (in place).
 
+    At most two dense ``k x k`` arrays live at once (the LU factors and ``K`` while solving,
+    then ``x`` in place of ``K`` and ``yt``): at 10k companies that is 1.6 GB, not 3.5. ``K``
+    is solved in Fortran order so that the columns of ``x`` are contiguous for the product
+    sampled on the edges.
+    """
     nodes, local = np.unique(np.concatenate([src[edges], dst[edges]]), return_inverse=True)
     k, m = len(nodes), len(edges)
     j, z = local[:m], local[m:]
@@ -767,10 +831,13 @@ def _pro_rata_component(
     p = sparse.csr_matrix((share, (j, z)), shape=(k, k))
     prev = sparse.csr_matrix((share[rev], (j[rev], z[rev])), shape=(k, k))
     r = int(np.argmax(c))
-    a = np.eye(k) - p.toarray()
+    a = np.zeros((k, k), order="F")  # A = I - P with column r replaced by e_r
+    entries = p.tocoo()  # duplicates summed
+    a[entries.row, entries.col] = -entries.data
+    a[np.arange(k), np.arange(k)] += 1.0
     a[:, r] = 0.0
     a[r, r] = 1.0
-    kinv = inv(a, overwrite_a=True, check_finite=False)
+    kinv = _inverse(a)
     del a
     w_ii = _diag_product(kinv, p)  # W = K P, R = K Prev
     w_ir = np.asarray(p[:, [r]].T @ kinv.T).ravel()
@@ -788,35 +855,65 @@ def _pro_rata_component(
     out.circular[nodes] = c * np.clip(returned, 0.0, None)
     visits_from_r = kinv[r].copy()
     if edge_flows:
-        # yt[k, i]: the chance, from k, of first reaching i by a revenue edge.
-        mix = (prev - p.multiply(gamma[None, :])).tocsr()
-        yt = np.ascontiguousarray(kinv @ mix)
-        yt += np.outer(np.asarray(p[:, [r]].T @ kinv.T).ravel(), delta)
+        # yt[k, i]: the chance, from k, of first reaching i by a revenue edge; yt = K mix +
+        # (K u_r) delta^T with mix = Prev - P diag(gamma). As K (I - P + u_r e_r^T) = I,
+        # K P = K - I + (K u_r) e_r^T, so K mix = (K P)(I - diag(gamma)) - K Pfin and only
+        # the financing edges Pfin need a sparse product. Fortran order like K, finished by
+        # blocks of columns without a k x k temporary.
+        fin_t = sparse.csr_matrix((share[~rev], (z[~rev], j[~rev])), shape=(k, k))
+        yt = np.asarray(fin_t @ kinv.T).T  # K Pfin
+        for start in range(0, k, _BLOCK):
+            cols = slice(start, min(k, start + _BLOCK))
+            block = kinv[:, cols] * (1.0 - gamma[cols])[None, :]
+            block -= yt[:, cols]
+            block += w_ir[:, None] * delta[None, cols]
+            yt[:, cols] = block
+        yt[np.arange(k), np.arange(k)] -= 1.0 - gamma
+        yt[:, r] += w_ir * (1.0 - gamma[r])
     # x[i, :]: expected visits (per unit) during origin i's excursion; built in place of K.
     x = kinv
     x *= (1.0 - alpha)[:, None]
-    x -= beta[:, None] * visits_from_r[None, :]
+    for start in range(0, k, _BLOCK):
+        cols = slice(start, min(k, start + _BLOCK))
+        x[:, cols] -= beta[:, None] * visits_from_r[None, cols]
     out.edge_circular[edges[rev]] = share[rev] * c[z[rev]] * x[z[rev], j[rev]]
     if not edge_flows:
         return
+    # s[k, j] = sum_i c_i y_ik x_ij is needed on the component's edges (j -> k) only: a product
+    # sampled on the edges, by blocks of targets against the distinct sources of their edges
+    # (O(k * m) work instead of the O(k**3) of the full product).
+    xt = x.T  # rows are the columns of x, contiguous
     flows = np.empty(m)
     order = np.argsort(z, kind="stable")
-    bounds = np.searchsorted(z[order], np.arange(0, k + _BLOCK, _BLOCK))
-    for block, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+    bounds = np.searchsorted(z[order], np.arange(0, k + _TARGETS, _TARGETS))
+    starts = range(0, k, _TARGETS)
+    # One buffer for the gathered rows: a fresh array per block would be mapped and zeroed by
+    # the kernel every time (tens of MB each, hundreds of blocks), which costs more than the sums.
+    gathered = np.empty((min(_GATHER, k), k))
+    for lo, hi, start in zip(bounds[:-1], bounds[1:], starts, strict=True):
         if lo == hi:
             continue
-        rows = slice(block * _BLOCK, min(k, (block + 1) * _BLOCK))
-        s_t = (yt[rows] * c[None, :]) @ x  # s_t[k, j] = sum_i c_i x_ij y_ik
         chosen = order[lo:hi]
         jj, zz = j[chosen], z[chosen]
+        weighted = yt[start : start + _TARGETS] * c[None, :]
+        sources, where = np.unique(jj, return_inverse=True)
+        s = np.empty(len(chosen))
+        for first in range(0, len(sources), _GATHER):
+            part = sources[first : first + _GATHER]
+            rows = np.take(xt, part, axis=0, out=gathered[: len(part)], mode="clip")
+            product = weighted @ rows.T  # product[t, q] = s[start + t, part[q]]
+            mask = (where >= first) & (where < first + len(part))
+            s[mask] = product[zz[mask] - start, where[mask] - first]
         own = c[zz] * x[zz, jj] * yt[zz, zz]  # the i = k term is a return, not transit
-        flows[chosen] = share[chosen] * (s_t[zz - rows.start, jj] - own) + np.where(
+        flows[chosen] = share[chosen] * (s - own) + np.where(
             rev[chosen], share[chosen] * c[zz] * x[zz, jj], 0.0
         )
     out.edge_flow[edges] = np.clip(flows, 0.0, None)
 
 
-_BLOCK = 1024
+_BLOCK = 512
+_TARGETS = 16
+_GATHER = 1024
 
 
 def _diag_product(dense: np.ndarray, matrix: sparse.csr_matrix) -> np.ndarray:
@@ -825,3 +922,54 @@ def _diag_product(dense: np.ndarray, matrix: sparse.csr_matrix) -> np.ndarray:
     return np.bincount(
         coo.col, weights=dense[coo.col, coo.row] * coo.data, minlength=dense.shape[0]
     )
+
+
+def _inverse(a: np.ndarray) -> np.ndarray:
+    """The inverse of ``a`` (Fortran order, overwritten by its LU factors), in Fortran order.
+
+    With ``a = P L U`` (LAPACK ``getrf``), ``a^-1 = U^-1 (L^-1 P^T)``. Solving ``a x = I``
+    (``getrs``) spends n**3 flops of its forward pass on zeros of the identity; inverting the
+    unit lower triangle in place by halves costs n**3/3, then its columns are permuted and one
+    triangular solve (``trsm``) applies ``U^-1``: 2n**3 flops with the LU instead of 8n**3/3,
+    in two n x n arrays.
+    """
+    from scipy.linalg import blas, lu_factor
+
+    n = a.shape[0]
+    lu, pivots = lu_factor(a, overwrite_a=True, check_finite=False)
+    _invert_unit_lower(lu, 0, n)
+    perm = np.arange(n)  # P^T b = b[perm]: LAPACK swaps row i with pivots[i], in order
+    for i, pivot in enumerate(pivots.tolist()):
+        perm[i], perm[pivot] = perm[pivot], perm[i]
+    # Column perm[i] of L^-1 P^T is column i of L^-1 (unit diagonal, zero above it).
+    result = np.zeros((n, n), order="F")
+    for i, column in enumerate(perm.tolist()):
+        result[i, column] = 1.0
+        result[i + 1 :, column] = lu[i + 1 :, i]
+    return blas.dtrsm(1.0, lu, result, side=0, lower=0, diag=0, overwrite_b=1)
+
+
+def _invert_unit_lower(t: np.ndarray, lo: int, hi: int) -> None:
+    """Replace the strict lower triangle of ``t[lo:hi, lo:hi]`` (unit lower ``L``) by L^-1's.
+
+    ``[[A, 0], [B, C]]^-1 = [[A^-1, 0], [-C^-1 B A^-1, C^-1]]``, halves by recursion, LAPACK's
+    ``trtri`` below :data:`_BLOCK`. The upper triangle (``U`` of the LU) is left as it is.
+    """
+    from scipy.linalg import blas, lapack
+
+    if hi - lo <= _BLOCK:
+        inverse, _ = lapack.dtrtri(t[lo:hi, lo:hi], lower=1, unitdiag=1)
+        below = np.tril_indices(hi - lo, -1)
+        t[lo:hi, lo:hi][below] = inverse[below]
+        return
+    mid = (lo + hi) // 2
+    _invert_unit_lower(t, lo, mid)
+    _invert_unit_lower(t, mid, hi)
+    block = np.asfortranarray(t[mid:hi, lo:mid])
+    block = blas.dtrmm(
+        1.0, np.asfortranarray(t[lo:mid, lo:mid]), block, side=1, lower=1, diag=1, overwrite_b=1
+    )
+    block = blas.dtrmm(
+        -1.0, np.asfortranarray(t[mid:hi, mid:hi]), block, side=0, lower=1, diag=1, overwrite_b=1
+    )
+    t[mid:hi, lo:mid] = block

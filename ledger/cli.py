@@ -313,7 +313,13 @@ def audit(
     rank: Annotated[
         bool, typer.Option("--all", help="Rank every company by systemic impact.")
     ] = False,
-    basis: BasisOpt = Basis.REALIZED,
+    basis: Annotated[
+        Basis,
+        typer.Option(
+            help="Which statuses count (contracted: what is signed can go unpaid when a "
+            "company fails)."
+        ),
+    ] = Basis.CONTRACTED,
     period: PeriodOpt = None,
     start: FromOpt = None,
     end: ToOpt = None,
@@ -325,6 +331,8 @@ def audit(
     Example: roundtrip audit books/ --fail OpenAI --cut 50
     """
     from ledger.audit_views import run_audit
+    from ledger.flows import MixedCurrencies
+    from ledger.model import BadInput
 
     web = _read(path)
     if fail is not None and fail not in web.companies:
@@ -333,20 +341,31 @@ def audit(
         raise typer.BadParameter("--cut is a percentage between 0 and 100")
     chosen_period = _period(period, start, end)
     console = _console()
-    with console.status("auditing…") if rank and fmt is Format.TABLE else _nothing():
-        sheets, data, html = run_audit(web, chosen_period, basis, fail, cut / 100, rank)
+    try:
+        if rank and fmt is Format.TABLE and out is None and console.is_terminal:
+            from rich.progress import Progress
+
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("ranking companies by systemic impact", total=None)
+                sheets, data, html = run_audit(
+                    web,
+                    chosen_period,
+                    basis,
+                    fail,
+                    cut / 100,
+                    rank,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        else:
+            sheets, data, html = run_audit(web, chosen_period, basis, fail, cut / 100, rank)
+    except BadInput as error:
+        _fail(error.errors)
+    except MixedCurrencies as error:
+        _fail([LedgerError(str(path), 0, str(error))])
     if fmt is Format.HTML:
         _emit(html(), out)
         return
     _sheets_out(sheets, fmt, data, out)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
 
 
 @app.command()
