@@ -52,6 +52,10 @@ Example::
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -468,6 +472,21 @@ def _newton_direction(
     return step
 
 
+@contextmanager
+def _silenced_stdout() -> Iterator[None]:
+    """Point file descriptor 1 at /dev/null: the library never prints, not even from C++."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _highs_qp(
     u: np.ndarray, v: np.ndarray, c: np.ndarray, b: np.ndarray, n: int
 ) -> np.ndarray | None:
@@ -481,7 +500,8 @@ def _highs_qp(
     cols = np.concatenate([np.arange(m), np.arange(m)])
     matrix = sparse.csc_matrix((np.concatenate([w, -w]), (rows, cols)), shape=(n, m))
     rhs = b / scale
-    highs = highspy.Highs()
+    with _silenced_stdout():  # HiGHS prints its banner from C++ when constructed
+        highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", 60.0)
     status = highs.passModel(

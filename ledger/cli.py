@@ -264,7 +264,7 @@ def net(
 
     Example: roundtrip net books/ --method max --basis realized --period 2025 --format md
     """
-    from ledger.flows import MixedCurrencies, build_flow_graph
+    from ledger.flows import MixedCurrencies, SelfPayment, build_flow_graph
     from ledger.netting import Method, to_json_dict, write_eliminations
     from ledger.netting import net as run_net
     from ledger.views import netting_html, netting_sheets
@@ -273,11 +273,13 @@ def net(
         chosen = Method(method)
     except ValueError as error:
         raise typer.BadParameter(f"unknown method {method!r}: use max or pro-rata") from error
+    if bounds and chosen is not Method.MAX:
+        raise typer.BadParameter("--bounds goes with --method max (pro-rata is unique)")
     chosen_period = _period(period, start, end)
     web = _read(path)
     try:
         graph = build_flow_graph(web.legs, chosen_period, basis)
-    except MixedCurrencies as error:
+    except (MixedCurrencies, SelfPayment) as error:
         _fail([LedgerError(str(path), 0, str(error))])
     result = run_net(graph, chosen, bounds=bounds)
     data = to_json_dict(result)

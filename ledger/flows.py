@@ -34,7 +34,7 @@ from ledger.model import (
     to_cents,
 )
 
-__all__ = ["FlowGraph", "MixedCurrencies", "build_flow_graph", "legs_frame"]
+__all__ = ["FlowGraph", "MixedCurrencies", "SelfPayment", "build_flow_graph", "legs_frame"]
 
 #: Columns of a legs frame, the tabular twin of a list of :class:`Leg`.
 FRAME_COLUMNS = (
@@ -56,6 +56,13 @@ _KIND_CODE = {kind.value: code for code, kind in enumerate(KINDS)}
 
 class MixedCurrencies(RoundtripError):
     """The legs of one graph are in more than one currency and no price converts them."""
+
+
+class SelfPayment(RoundtripError):
+    """A leg whose payer is its payee: it would count as 100% circular revenue, so it is refused.
+
+    The readers refuse such legs with file and line; this guards legs built in code.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +167,7 @@ def build_flow_graph(
 
     Raises:
         MixedCurrencies: the selected money legs are in more than one currency.
+        SelfPayment: a leg pays its own payer.
     """
     period = period or Period()
     paper: tuple[Leg, ...] = ()
@@ -169,6 +177,12 @@ def build_flow_graph(
         legs = tuple(legs)
         frame = legs_frame(legs)
     frame = _select(frame, period, basis)
+    own = frame["payer"] == frame["payee"]
+    if own.any():
+        row = frame[own].iloc[0]
+        raise SelfPayment(
+            f"deal {row['deal']}: {row['payer']} pays itself; a leg needs two parties"
+        )
     classes = _classes(frame) if len(frame) else pd.Series([], dtype="object")
     money = frame[(classes != FlowClass.NONCASH.value).to_numpy()]
     if not isinstance(legs, pd.DataFrame):

@@ -73,10 +73,17 @@ def share(value: Decimal | None) -> str:
 
 
 def rich_table(sheet: Sheet) -> Table:
-    """The sheet as a rich table for the terminal."""
+    """The sheet as a rich table for the terminal.
+
+    Figures never wrap or get cut: on a narrow terminal the text columns give way first.
+    """
     table = Table(title=sheet.title, caption="\n".join(sheet.notes) or None, caption_justify="left")
-    for column in sheet.columns:
-        table.add_column(column, justify="right" if column in sheet.numeric else "left")
+    for i, column in enumerate(sheet.columns):
+        if column in sheet.numeric:
+            widest = max((len(row[i]) for row in sheet.rows), default=0)
+            table.add_column(column, justify="right", no_wrap=True, min_width=widest)
+        else:
+            table.add_column(column, justify="left")
     for row in sheet.rows:
         table.add_row(*row)
     return table

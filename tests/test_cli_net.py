@@ -257,3 +257,9 @@ def test_missing_file_is_bad_input():
     result = run("net", EXAMPLES / "no-such-web.csv")
     assert result.exit_code == 2
     assert "no such file or folder" in result.output
+
+
+def test_bounds_with_pro_rata_is_refused_with_a_reason():
+    result = run("net", TRIANGLE, "--method", "pro-rata", "--bounds")
+    assert result.exit_code != 0
+    assert "--bounds goes with --method max" in result.output

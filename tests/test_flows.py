@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.flows import MixedCurrencies, build_flow_graph
+from ledger.flows import MixedCurrencies, SelfPayment, build_flow_graph
 from ledger.model import Basis, Kind, Leg, Period, Status
 
 
@@ -96,3 +96,8 @@ def test_graph_arrays_are_read_only():
     graph = build_flow_graph([leg("a", "A", "B", "sale", "1")])
     with pytest.raises(ValueError):
         graph.cents[0] = 5
+
+
+def test_a_leg_paying_its_own_payer_is_refused():
+    with pytest.raises(SelfPayment, match="deal d1: A pays itself"):
+        build_flow_graph([leg("d1", "A", "A", "sale", "5")])
