@@ -28,6 +28,8 @@ contracted basis ``fail="B"`` shows A losing 40: 5 of lost revenue, 30 unpaid, i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -36,7 +38,7 @@ from ledger import charts
 from ledger.audit import exposure, simulate_failure, systemic_ranking
 from ledger.inputs import Web
 from ledger.model import EXTERNAL, Basis, Leg, Period, Status, included_in_basis
-from ledger.render import Sheet, money, render_html_page, share
+from ledger.render import Sheet, Unit, money, render_html_page, share
 
 __all__ = [
     "AuditEdge",
@@ -68,8 +70,17 @@ def _d(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
+#: The display unit of the sheets being built (set by :func:`run_audit` for one call): the
+#: sheets read amounts from the JSON contract in many places, and all of them go through here.
+_UNIT: ContextVar[Unit] = ContextVar("audit_unit", default=Unit.ONE)
+
+
 def _money(text: str | None) -> str:
-    return money(_d(text))
+    return _money_d(_d(text))
+
+
+def _money_d(amount: Decimal | None) -> str:
+    return money(amount, unit=_UNIT.get())
 
 
 def _pct(text: str | None) -> str:
@@ -289,8 +300,8 @@ def _commitment_summary(data: dict[str, Any]) -> Sheet:
             (
                 _name(c),
                 _money(c["revenue"]["total"]),
-                money(_sum([r["contracted"] for r in pay])),
-                money(_sum([r["announced"] for r in pay])),
+                _money_d(_sum([r["contracted"] for r in pay])),
+                _money_d(_sum([r["announced"] for r in pay])),
                 _money(c["committed_to_pay"]),
                 _times(c["commitment_multiple"]),
                 _money(c["committed_to_receive"]),
@@ -407,9 +418,9 @@ def _paper_sheet(data: dict[str, Any]) -> Sheet | None:
             "",
             "",
             "",
-            money(_sum([r["cost"] for c in companies for r in c["paper"]])),
-            money(_sum([c["paper_value"] for c in companies])),
-            money(_sum([c["paper_gain"] for c in companies])),
+            _money_d(_sum([r["cost"] for c in companies for r in c["paper"]])),
+            _money_d(_sum([c["paper_value"] for c in companies])),
+            _money_d(_sum([c["paper_gain"] for c in companies])),
         )
     )
     columns = ("holder", "from", "deal/leg", "kind", "units", "mark", "cost", "value", "gain")
@@ -527,9 +538,9 @@ def _loss_sheet(data: dict[str, Any]) -> Sheet:
     rows.append(
         (
             "total (others)",
-            money(_sum([r["lost_revenue"] for r in others])),
-            money(_sum([r["unpaid_obligations"] for r in others])),
-            money(_sum([r["written_down_equity"] for r in others])),
+            _money_d(_sum([r["lost_revenue"] for r in others])),
+            _money_d(_sum([r["unpaid_obligations"] for r in others])),
+            _money_d(_sum([r["written_down_equity"] for r in others])),
             _money(data["loss_to_others"]),
             "",
             "",
@@ -875,11 +886,13 @@ def run_audit(
     rank: bool = False,
     *,
     progress: Progress | None = None,
+    unit: Unit = Unit.ONE,
 ) -> tuple[list[Sheet], dict[str, Any], Callable[[], str]]:
     """Run the audit parts asked for (see the module table) and lay them out.
 
     ``cut`` is the failing company's spending cut in [0, 1] (1 = failure); ``progress`` is
-    called after each company of the systemic ranking. Returns the sheets, the JSON contract,
+    called after each company of the systemic ranking; ``unit`` is the display unit of the
+    sheets' amounts (the JSON and the HTML keep exact cents). Returns the sheets, the JSON contract,
     and a callable that renders the HTML report. When the ranking runs without a failure, the
     HTML draws the failure of the most systemic company on the web.
 
@@ -902,12 +915,19 @@ def run_audit(
     profile = exposure(legs, prices, period, basis).to_json_dict() if fail is None else None
     data = {"exposure": profile, "contagion": contagion, "ranking": ranking}
     sheets: list[Sheet] = []
-    if contagion:
-        sheets += contagion_sheets(contagion)
-    if ranking:
-        sheets.append(ranking_sheet(ranking))
-    if profile:
-        sheets += exposure_sheets(profile)
+    token = _UNIT.set(unit)
+    try:
+        if contagion:
+            sheets += contagion_sheets(contagion)
+        if ranking:
+            sheets.append(ranking_sheet(ranking))
+        if profile:
+            sheets += exposure_sheets(profile)
+    finally:
+        _UNIT.reset(token)
+    if unit is not Unit.ONE and sheets:
+        note = f"Amounts in {unit.words}, rounded for display; --format json gives exact cents."
+        sheets[0] = replace(sheets[0], notes=(*sheets[0].notes, note))
 
     def html() -> str:
         picture = None

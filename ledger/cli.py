@@ -22,6 +22,7 @@ from ledger.model import Basis, LedgerError, Period, format_errors
 from ledger.render import (
     Format,
     Sheet,
+    Unit,
     render_csv,
     render_json,
     render_markdown,
@@ -124,6 +125,9 @@ PeriodOpt = Annotated[
 FromOpt = Annotated[str | None, typer.Option("--from", help="First day (ISO), inclusive.")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (ISO), exclusive.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")]
+UnitOpt = Annotated[
+    Unit, typer.Option(help="Show amounts in units (1), K, M or B; json and csv stay exact.")
+]
 DbOpt = Annotated[
     str | None,
     typer.Option(help="Database URL (default sqlite:///roundtrip.db; or postgresql+psycopg://…)."),
@@ -255,6 +259,7 @@ def net(
         Path | None,
         typer.Option(help="Write elimination entries (one file per company) to this folder."),
     ] = None,
+    unit: UnitOpt = Unit.ONE,
     save: Annotated[
         bool, typer.Option("--save", help="Also store the run and its figures in the database.")
     ] = False,
@@ -300,7 +305,7 @@ def net(
 
         _emit(netting_html(data, drawing_edges(result)), out)
         return
-    _sheets_out(list(netting_sheets(data)), fmt, data, out)
+    _sheets_out(list(netting_sheets(data, unit)), fmt, data, out)
 
 
 @app.command()
@@ -325,6 +330,7 @@ def audit(
     period: PeriodOpt = None,
     start: FromOpt = None,
     end: ToOpt = None,
+    unit: UnitOpt = Unit.ONE,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
 ) -> None:
@@ -357,9 +363,12 @@ def audit(
                     cut / 100,
                     rank,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    unit=unit,
                 )
         else:
-            sheets, data, html = run_audit(web, chosen_period, basis, fail, cut / 100, rank)
+            sheets, data, html = run_audit(
+                web, chosen_period, basis, fail, cut / 100, rank, unit=unit
+            )
     except BadInput as error:
         _fail(error.errors)
     except MixedCurrencies as error:

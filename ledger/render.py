@@ -25,6 +25,7 @@ from rich.table import Table
 __all__ = [
     "Format",
     "Sheet",
+    "Unit",
     "money",
     "render_csv",
     "render_html_page",
@@ -58,10 +59,35 @@ class Sheet:
     notes: tuple[str, ...] = ()
 
 
-def money(amount: Decimal | None, *, grouped: bool = True) -> str:
-    """A two-decimal amount, with thousands separators for people (``grouped``)."""
+class Unit(StrEnum):
+    """The unit amounts are shown in on screen; files for machines always keep exact cents."""
+
+    ONE = "1"
+    THOUSANDS = "K"
+    MILLIONS = "M"
+    BILLIONS = "B"
+
+    @property
+    def scale(self) -> Decimal:
+        """What one shown unit is worth."""
+        return Decimal(10) ** {"1": 0, "K": 3, "M": 6, "B": 9}[self.value]
+
+    @property
+    def words(self) -> str:
+        """``billions`` etc., for the note under a table."""
+        return {"1": "units", "K": "thousands", "M": "millions", "B": "billions"}[self.value]
+
+
+def money(amount: Decimal | None, *, grouped: bool = True, unit: Unit = Unit.ONE) -> str:
+    """A two-decimal amount, with thousands separators for people (``grouped``).
+
+    With a ``unit`` other than ONE the amount is divided and rounded (half to even) for display
+    only: ``money(Decimal("12869460223.78"), unit=Unit.BILLIONS) == "12.87"``.
+    """
     if amount is None:
         return ""
+    if unit is not Unit.ONE:
+        amount = amount / unit.scale
     return f"{amount:,.2f}" if grouped else f"{amount:.2f}"
 
 
@@ -70,6 +96,10 @@ def share(value: Decimal | None) -> str:
     if value is None:
         return ""
     return f"{value * 100:.1f}%"
+
+
+#: Text cells up to this long are kept on one line; longer ones (cycles, notes) may wrap.
+_TEXT_MIN_WIDTH = 24
 
 
 def rich_table(sheet: Sheet) -> Table:
@@ -83,7 +113,8 @@ def rich_table(sheet: Sheet) -> Table:
             widest = max((len(row[i]) for row in sheet.rows), default=0)
             table.add_column(column, justify="right", no_wrap=True, min_width=widest)
         else:
-            table.add_column(column, justify="left")
+            widest = max((len(row[i]) for row in sheet.rows), default=0)
+            table.add_column(column, justify="left", min_width=min(widest, _TEXT_MIN_WIDTH))
     for row in sheet.rows:
         table.add_row(*row)
     return table

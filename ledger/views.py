@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger import charts
 from ledger.model import EXTERNAL, Leg, account_component, from_cents
-from ledger.render import Sheet, money, render_html_page
+from ledger.render import Sheet, Unit, money, render_html_page
 
 __all__ = [
     "company_sheet",
@@ -58,7 +58,7 @@ def _period_text(period: dict[str, Any]) -> str:
     return f"{start or '…'} to {end or '…'} (end exclusive)"
 
 
-def netting_sheets(data: dict[str, Any]) -> tuple[Sheet, ...]:
+def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, ...]:
     """The sheets of a netting report: figures per company, then (max) the cycle witnesses.
 
     Pro-rata money does not go round in cycles of its own (each company's dollars are traced
@@ -74,16 +74,19 @@ def netting_sheets(data: dict[str, Any]) -> tuple[Sheet, ...]:
         name = c["company"] + (" *" if c["estimated"] else "")
         row = [
             name,
-            money(_d(c["gross"])),
-            money(_d(c["external"])),
-            money(_d(c["web"])),
-            money(_d(c["circular"])),
-            money(_d(c["organic"])),
+            money(_d(c["gross"]), unit=unit),
+            money(_d(c["external"]), unit=unit),
+            money(_d(c["web"]), unit=unit),
+            money(_d(c["circular"]), unit=unit),
+            money(_d(c["organic"]), unit=unit),
             f"{Decimal(c['circular_share']) * 100:.1f}%",
         ]
         if bounds:
-            row += [money(_d(c.get("circular_min"))), money(_d(c.get("circular_max")))]
-        row += [money(_d(c.get("paper_gains", "0.00")))]
+            row += [
+                money(_d(c.get("circular_min")), unit=unit),
+                money(_d(c.get("circular_max")), unit=unit),
+            ]
+        row += [money(_d(c.get("paper_gains", "0.00")), unit=unit)]
         rows.append(tuple(row))
     totals = {
         key: sum((Decimal(c[key]) for c in data["companies"]), Decimal(0))
@@ -92,7 +95,7 @@ def netting_sheets(data: dict[str, Any]) -> tuple[Sheet, ...]:
     share = totals["circular"] / totals["gross"] * 100 if totals["gross"] else Decimal(0)
     total_row = [
         "total",
-        *(money(totals[k]) for k in ("gross", "external", "web", "circular", "organic")),
+        *(money(totals[k], unit=unit) for k in ("gross", "external", "web", "circular", "organic")),
         f"{share:.1f}%",
     ]
     total_row += ["", ""] if bounds else []
@@ -104,6 +107,11 @@ def netting_sheets(data: dict[str, Any]) -> tuple[Sheet, ...]:
         f"currency: {data.get('currency', 'USD')}.",
         "organic = gross - circular; circular % = circular / gross.",
     ]
+    if unit is not Unit.ONE:
+        notes.append(
+            f"Amounts in {unit.words} of {data.get('currency', 'USD')}, rounded for display; "
+            "--format json or csv gives exact cents."
+        )
     if data.get("split_rule"):
         notes.append(f"Split among companies: {data['split_rule']}")
     if any(c["estimated"] for c in data["companies"]):
@@ -136,7 +144,7 @@ def netting_sheets(data: dict[str, Any]) -> tuple[Sheet, ...]:
     witnesses = Sheet(
         title="Cycle witnesses (largest first)",
         columns=("cycle", "amount"),
-        rows=tuple((cycle_text(c), money(Decimal(c["amount"]))) for c in shown),
+        rows=tuple((cycle_text(c), money(Decimal(c["amount"]), unit=unit)) for c in shown),
         numeric=frozenset({"amount"}),
         notes=tuple(cycle_notes),
     )

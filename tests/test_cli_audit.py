@@ -179,3 +179,11 @@ def test_missing_books_are_bad_input():
     result = run("no/such/books")
     assert result.exit_code == 2
     assert "no such file or folder" in result.output
+
+
+def test_audit_unit_shows_billions_and_says_so():
+    result = run(BOOKS, "--fail", "OpenAI", "--unit", "B", "--format", "md")
+    assert result.exit_code == 0
+    oracle = next(line for line in result.output.splitlines() if line.startswith("| Oracle |"))
+    assert "| 300.00 |" in oracle
+    assert "Amounts in billions" in result.output

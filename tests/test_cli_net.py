@@ -263,3 +263,14 @@ def test_bounds_with_pro_rata_is_refused_with_a_reason():
     result = run("net", TRIANGLE, "--method", "pro-rata", "--bounds")
     assert result.exit_code != 0
     assert "--bounds goes with --method max" in result.output
+
+
+def test_unit_shows_amounts_in_billions_and_says_so():
+    result = run("net", TRIANGLE, "--unit", "K", "--format", "md")
+    assert result.exit_code == 0
+    assert "| Nvidia | 0.10 | 0.00 | 0.10 | 0.10 | 0.00 | 100.0% | 0.00 |" in result.output
+    assert "Amounts in thousands of USD" in result.output
+
+
+def test_unit_leaves_json_exact():
+    assert circular_of(net_json("--unit", "B"))["Oracle"] == "40.00"

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from ledger.render import Sheet, money, render_csv, render_markdown, share
+from ledger.render import Sheet, Unit, money, render_csv, render_markdown, share
 
 SHEET = Sheet(
     title="Revenue",
@@ -34,3 +34,9 @@ def test_markdown_table_right_aligns_numbers_and_escapes_pipes():
 
 def test_csv_has_header_and_rows_only():
     assert render_csv(SHEET) == "company,gross\nNvidia,70.00\nA|B,1.00\n"
+
+
+def test_money_in_billions_divides_and_rounds_for_display_only():
+    assert money(Decimal("12869460223.78"), unit=Unit.BILLIONS) == "12.87"
+    assert money(Decimal("1500"), unit=Unit.THOUSANDS) == "1.50"
+    assert money(Decimal("1500")) == "1,500.00"
