@@ -278,6 +278,11 @@ def net(
         chosen = Method(method)
     except ValueError as error:
         raise typer.BadParameter(f"unknown method {method!r}: use max or pro-rata") from error
+    if eliminations is not None and eliminations.suffix == ".beancount":
+        raise typer.BadParameter(
+            "--eliminations takes a folder: each company's eliminations go in a file of their "
+            "own (<company>.eliminations.beancount), to load with that company's book"
+        )
     if bounds and chosen is not Method.MAX:
         raise typer.BadParameter("--bounds goes with --method max (pro-rata is unique)")
     chosen_period = _period(period, start, end)

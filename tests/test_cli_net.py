@@ -274,3 +274,10 @@ def test_unit_shows_amounts_in_billions_and_says_so():
 
 def test_unit_leaves_json_exact():
     assert circular_of(net_json("--unit", "B"))["Oracle"] == "40.00"
+
+
+def test_eliminations_to_a_single_beancount_file_is_refused_with_the_reason(tmp_path):
+    result = run("net", TRIANGLE, "--eliminations", tmp_path / "out.beancount")
+    assert result.exit_code != 0
+    assert "--eliminations takes a folder" in result.output
+    assert not (tmp_path / "out.beancount").exists()
