@@ -139,7 +139,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, Self
 
 import yaml
 from pydantic import (
@@ -481,10 +481,9 @@ class _DealBase(_Node):
     currency: Currency | None = None
 
 
-class SingleDeal(_DealBase):
-    """One leg, dated the deal's date."""
+class _OneLeg(_Node):
+    """The fields of one leg written out: who pays whom, what, how much, and any grant."""
 
-    template: Literal["single"]
     payer: CompanyName
     payee: CompanyName
     kind: KindName
@@ -494,9 +493,15 @@ class SingleDeal(_DealBase):
     commodity: Commodity | None = None
 
     @model_validator(mode="after")
-    def _grant(self) -> SingleDeal:
+    def _grant(self) -> Self:
         _check_grant(self.units, self.commodity)
         return self
+
+
+class SingleDeal(_DealBase, _OneLeg):
+    """One leg, dated the deal's date."""
+
+    template: Literal["single"]
 
 
 class TranchesDeal(_DealBase):
@@ -668,24 +673,12 @@ class BackstopDeal(_DealBase):
         return self.amount - sum((draw.amount for draw in self.drawn), Decimal(0))
 
 
-class ExplicitLeg(_Item):
+class ExplicitLeg(_Item, _OneLeg):
     """One leg of a ``legs`` deal, written out in full."""
 
     date: Day | None = None
-    payer: CompanyName
-    payee: CompanyName
-    kind: KindName
-    amount: Amount
-    status: StatusName = Status.REALIZED
     source: str | None = None
-    units: Quantity | None = None
-    commodity: Commodity | None = None
     currency: Currency | None = None
-
-    @model_validator(mode="after")
-    def _grant(self) -> ExplicitLeg:
-        _check_grant(self.units, self.commodity)
-        return self
 
 
 class LegsDeal(_DealBase):
