@@ -727,6 +727,7 @@ def _commitment_chart(exposure_data: dict[str, Any]) -> tuple[str, str] | None:
         labels,
         [("revenue", revenue, charts.ORGANIC), ("commitments to pay", committed, charts.CIRCULAR)],
         f"Commitments outstanding vs revenue ({exposure_data.get('currency', 'USD')})",
+        prefix=charts.symbol(exposure_data.get("currency", "USD")),
     )
     caption = (
         "Each company's revenue (blue) and what it has committed to pay (red), with the "
@@ -744,6 +745,7 @@ def _ranking_chart(ranking: dict[str, Any]) -> tuple[str, str] | None:
         [Decimal(r["loss_to_others"]) for r in rows],
         "Systemic impact: loss to the others if it fails",
         charts.CIRCULAR,
+        prefix=charts.symbol(ranking.get("currency", "USD")),
     )
     return svg, "What the other web companies lose if this company alone fails."
 
@@ -764,6 +766,7 @@ def _loss_chart(contagion: dict[str, Any]) -> tuple[str, str] | None:
             ),
         ],
         f"{_scenario(contagion)}: loss per company by channel",
+        prefix=charts.symbol(contagion.get("currency", "USD")),
     )
     return svg, "Loss per company: lost revenue, unpaid obligations, written-down equity."
 

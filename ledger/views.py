@@ -179,6 +179,7 @@ def netting_html(data: dict[str, Any], edges: Sequence[tuple[str, str, Decimal, 
             ("circular", [Decimal(c["circular"]) for c in companies], charts.CIRCULAR),
         ],
         f"Revenue per company ({data.get('currency', 'USD')}): organic vs circular",
+        prefix=charts.symbol(data.get("currency", "USD")),
     )
     nodes = sorted({e[0] for e in edges} | {e[1] for e in edges})
     drawing = charts.web_drawing(
