@@ -600,6 +600,79 @@ def _loss_sheet(data: dict[str, Any]) -> Sheet:
     )
 
 
+def _clearing_cell(row: dict[str, Any], failed: str, cut: str) -> str:
+    if row["company"] == failed:
+        return ("fails" if Decimal(cut) == 1 else "cuts") if row["defaults"] else ""
+    if row["baseline"]["defaults"]:
+        return "baseline"
+    return "yes" if row["defaults"] else ""
+
+
+def _clearing_sheet(data: dict[str, Any]) -> Sheet | None:
+    """The Eisenberg–Noe clearing vector behind the unpaid obligations, baseline and scenario.
+
+    ``None`` for a contract saved before the clearing rows existed.
+    """
+    clearing = data.get("clearing")
+    if clearing is None:
+        return None
+    failed = data["failed"]
+    rows = [
+        (
+            r["company"],
+            _money(r["obligations"]),
+            _money(r["baseline"]["paid"]),
+            _hhi(r["baseline"]["ratio"]),
+            _money(r["paid"]),
+            _money(r["shortfall"]),
+            _hhi(r["ratio"]),
+            _clearing_cell(r, failed, data["cut"]),
+        )
+        for r in clearing
+    ]
+    if rows:
+        rows.append(
+            (
+                "total",
+                _money_d(_sum([r["obligations"] for r in clearing])),
+                _money_d(_sum([r["baseline"]["paid"] for r in clearing])),
+                "",
+                _money_d(_sum([r["paid"] for r in clearing])),
+                _money_d(_sum([r["shortfall"] for r in clearing])),
+                "",
+                "",
+            )
+        )
+    else:
+        rows.append(("nobody owes anything", "", "", "", "", "", "", ""))
+    cut = Decimal(data["cut"])
+    given = "nothing" if cut == 1 else _cut_text(str(1 - cut))
+    columns = (
+        "company",
+        "owes (p̄)",
+        "pays at baseline",
+        "baseline ratio",
+        "pays (p)",
+        "shortfall",
+        "ratio p/p̄",
+        "defaults",
+    )
+    return Sheet(
+        title="Eisenberg–Noe clearing (what each debtor pays)",
+        columns=columns,
+        rows=tuple(rows),
+        numeric=frozenset(columns[1:-1]),
+        notes=(
+            "Eisenberg–Noe (2001): each company pays its creditors pro rata the lesser of all it "
+            "owes (p̄) and all it has (outside assets + what its own debtors pay it); the clearing "
+            "vector p is the greatest such payment vector. ratio = p/p̄ (1 = pays in full).",
+            f"Baseline: nobody fails ({failed} pays all it owes); scenario: {failed} pays "
+            f"{given} of what it owes, whatever it has. defaults: pays less than all it owes "
+            "(baseline = even when nobody fails).",
+        ),
+    )
+
+
 def _rounds_sheet(data: dict[str, Any]) -> Sheet:
     failed = data["failed"]
     rows = []
@@ -632,8 +705,12 @@ def _rounds_sheet(data: dict[str, Any]) -> Sheet:
 
 
 def contagion_sheets(data: dict[str, Any]) -> list[Sheet]:
-    """The sheets of a failure, from :meth:`ContagionReport.to_json_dict`: losses, then rounds."""
-    return [_loss_sheet(data), _rounds_sheet(data)]
+    """The sheets of a failure, from :meth:`ContagionReport.to_json_dict`.
+
+    Losses, the clearing vector (left out for a contract saved before it existed), rounds.
+    """
+    clearing = _clearing_sheet(data)
+    return [_loss_sheet(data), *([clearing] if clearing else []), _rounds_sheet(data)]
 
 
 def ranking_sheet(data: dict[str, Any]) -> Sheet:

@@ -94,6 +94,7 @@ __all__ = [
     "EXACT_LIMIT",
     "FLOAT_TOLERANCE",
     "ClearingResult",
+    "ClearingRow",
     "CompanyLoss",
     "ContagionReport",
     "PriceMarks",
@@ -909,6 +910,55 @@ class CompanyLoss:
 
 
 @dataclass(frozen=True, slots=True)
+class ClearingRow:
+    """What one company owes and pays under the Eisenberg–Noe clearing vector, in cents.
+
+    Shown so a reader can check the unpaid-obligations channel: ``obligations`` is p̄_i (all it
+    owes in the clearing), ``paid`` is p_i (rounded half to even, so ``paid + shortfall`` is
+    exactly ``obligations``), ``ratio`` is the exact p_i / p̄_i (1 = pays in full). The
+    ``baseline_`` fields are the same figures when nobody fails. ``defaults`` says it pays less
+    than all it owes: for the failed company that is its cut (its payments are given, not
+    cleared), for the others a default found by the clearing.
+    """
+
+    company: Company
+    obligations: Cents
+    paid: Cents
+    ratio: Fraction
+    defaults: bool
+    baseline_paid: Cents
+    baseline_ratio: Fraction
+    defaulted_at_baseline: bool
+
+    @property
+    def shortfall(self) -> Cents:
+        """What it leaves unpaid in the scenario."""
+        return self.obligations - self.paid
+
+    @property
+    def baseline_shortfall(self) -> Cents:
+        """What it leaves unpaid when nobody fails."""
+        return self.obligations - self.baseline_paid
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Plain JSON data: amounts as two-decimal strings, ratios as four-decimal strings."""
+        return {
+            "company": self.company,
+            "obligations": cents_text(self.obligations),
+            "paid": cents_text(self.paid),
+            "shortfall": cents_text(self.shortfall),
+            "ratio": ratio_text(self.ratio),
+            "defaults": self.defaults,
+            "baseline": {
+                "paid": cents_text(self.baseline_paid),
+                "shortfall": cents_text(self.baseline_shortfall),
+                "ratio": ratio_text(self.baseline_ratio),
+                "defaults": self.defaulted_at_baseline,
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ContagionReport:
     """What one company's failure (or spending cut) costs every other company.
 
@@ -918,7 +968,9 @@ class ContagionReport:
     come from the Eisenberg–Noe clearing and leave out companies already in default at
     baseline (``baseline_defaults``). ``external_loss`` is what outsiders lose (sales to,
     obligations owed to, and stakes held by External). ``loss_to_others`` sums the web
-    companies' totals, the failed company's own row excluded.
+    companies' totals, the failed company's own row excluded. ``clearing`` has one
+    :class:`ClearingRow` per web company that owes anything, in name order: the clearing
+    vector behind the unpaid obligations, scenario and baseline.
     """
 
     company: Company
@@ -934,6 +986,7 @@ class ContagionReport:
     exact: bool
     tolerance: float
     estimated_deals: tuple[str, ...]
+    clearing: tuple[ClearingRow, ...]
 
     def loss_of(self, company: Company) -> CompanyLoss:
         """The row of one company.
@@ -964,6 +1017,7 @@ class ContagionReport:
             "tolerance_cents": self.tolerance,
             "estimated_deals": list(self.estimated_deals),
             "losses": [row.to_json_dict() for row in self.losses],
+            "clearing": [row.to_json_dict() for row in self.clearing],
         }
 
 
@@ -994,6 +1048,33 @@ def _default_round(clearings: _Clearings, node: int, failed: int, cut: Fraction)
     if clearings.baseline.default_round[node] is not None:
         return None
     return clearings.scenario.default_round[node]
+
+
+def _paid_ratio(result: ClearingResult, node: int) -> Fraction:
+    """p_i / p̄_i in [0, 1], from the unrounded payment (float noise clipped)."""
+    ratio = Fraction(result.payments[node]) / result.obligations[node]
+    return min(max(ratio, Fraction(0)), Fraction(1))
+
+
+def _clearing_rows(
+    net: _Network, clearings: _Clearings, failed: int, cut: Fraction
+) -> tuple[ClearingRow, ...]:
+    """One row per web company that owes anything (External owes nothing), in name order."""
+    base, scenario = clearings
+    return tuple(
+        ClearingRow(
+            company=name,
+            obligations=scenario.obligations[i],
+            paid=min(_round_cents(scenario.payments[i]), scenario.obligations[i]),
+            ratio=_paid_ratio(scenario, i),
+            defaults=(cut > 0) if i == failed else scenario.default_round[i] is not None,
+            baseline_paid=min(_round_cents(base.payments[i]), base.obligations[i]),
+            baseline_ratio=_paid_ratio(base, i),
+            defaulted_at_baseline=base.default_round[i] is not None,
+        )
+        for i, name in enumerate(net.nodes[:-1])
+        if scenario.obligations[i] > 0
+    )
 
 
 def _report(
@@ -1049,6 +1130,7 @@ def _report(
         exact=net.exact,
         tolerance=clearings.scenario.tolerance,
         estimated_deals=net.estimated_deals,
+        clearing=_clearing_rows(net, clearings, failed, cut),
     )
 
 

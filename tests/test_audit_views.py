@@ -23,7 +23,7 @@ from ledger.audit_views import (
 )
 from ledger.inputs import Web
 from ledger.model import EXTERNAL, BadInput, Basis, Kind, Leg, Period, Price, Status
-from ledger.render import render_json
+from ledger.render import Unit, render_json
 
 R, C, A = Status.REALIZED, Status.CONTRACTED, Status.ANNOUNCED
 
@@ -281,6 +281,50 @@ def test_failure_sheet_gives_each_loss_by_channel_and_the_total(failure):
     assert any("Eisenberg-Noe" in note for note in found.notes)
 
 
+def test_clearing_sheet_shows_what_each_debtor_owes_and_pays(failure):
+    """Contracted basis: only OpenAI owes anything (300 to Oracle; the announced 90 does not
+    count). Baseline: it pays all 300 (ratio 1); failing, it pays nothing (ratio 0)."""
+    sheets, data, _ = failure
+    titles = [s.title for s in sheets]
+    clearing = sheet(sheets, "Eisenberg–Noe clearing (what each debtor pays)")
+    assert titles.index(clearing.title) == 1
+    assert row(clearing, "OpenAI") == {
+        "company": "OpenAI",
+        "owes (p̄)": "300.00",
+        "pays at baseline": "300.00",
+        "baseline ratio": "1.0000",
+        "pays (p)": "0.00",
+        "shortfall": "300.00",
+        "ratio p/p̄": "0.0000",
+        "defaults": "fails",
+    }
+    assert row(clearing, "total")["shortfall"] == "300.00"
+    assert [r["company"] for r in data["contagion"]["clearing"]] == ["OpenAI"]
+    assert any("pro rata" in note for note in clearing.notes)
+
+
+def test_clearing_sheet_shows_the_default_the_failure_causes_in_the_display_unit():
+    """Oracle owes Nvidia 60 and has 57 from outside: once OpenAI does not pay its 300, Oracle
+    pays 57 of 60 (ratio 0.95). In thousands, 57 is 0.06."""
+    legs = (
+        leg("x-orcl", EXTERNAL, "Oracle", "sale", "57"),
+        leg("o-orcl", "OpenAI", "Oracle", "cloud", "300", C),
+        leg("orcl-nv", "Oracle", "Nvidia", "sale", "60", C),
+    )
+    web = Web(Path("w"), legs, (), ("Nvidia", "OpenAI", "Oracle"), (), "csv")
+    sheets, _, _ = run_audit(web, ALL, Basis.CONTRACTED, "OpenAI")
+    oracle = row(sheet(sheets, "Eisenberg–Noe clearing"), "Oracle")
+    assert [oracle[k] for k in ("owes (p̄)", "pays at baseline", "pays (p)", "shortfall")] == [
+        "60.00",
+        "60.00",
+        "57.00",
+        "3.00",
+    ]
+    assert (oracle["ratio p/p̄"], oracle["defaults"]) == ("0.9500", "yes")
+    sheets, _, _ = run_audit(web, ALL, Basis.CONTRACTED, "OpenAI", unit=Unit.THOUSANDS)
+    assert row(sheet(sheets, "Eisenberg–Noe clearing"), "Oracle")["pays (p)"] == "0.06"
+
+
 def test_rounds_sheet_says_who_fails_in_which_round(failure):
     sheets, _, _ = failure
     assert sheet(sheets, "Rounds of defaults").rows == (
@@ -347,6 +391,7 @@ def test_fail_and_rank_together_give_the_failure_then_the_ranking():
     sheets, data, _ = run_audit(WEB, ALL, Basis.CONTRACTED, "OpenAI", 1, True)
     assert [s.title.split("?")[0].split(":")[0] for s in sheets] == [
         "What if OpenAI fails",
+        "Eisenberg–Noe clearing (what each debtor pays)",
         "Rounds of defaults",
         "Systemic impact",
     ]

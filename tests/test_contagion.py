@@ -226,6 +226,63 @@ def test_unpaid_obligations_are_cleared_and_defaults_are_listed_by_round():
     assert report.loss_to_others == 30300
 
 
+def test_clearing_rows_of_the_three_company_example_are_the_hand_computed_vector():
+    """The web of test_three_company_clearing_vector_matches_the_hand_computation, in legs:
+    A owes B 100 and C 80, B owes A 100, C owes B 20 (contracted); External pays A 20, B 10.
+    D, which owes nothing, fails: baseline and scenario both clear to the hand-computed vector
+    (112.5, 92.5, 20), ratios 5/8, 37/40, 1; A and B default even at baseline; D owes
+    nothing and has no row.
+    """
+    legs = [
+        leg("a-b", "A", "B", "sale", "100", C),
+        leg("a-c", "A", "C", "sale", "80", C),
+        leg("b-a", "B", "A", "sale", "100", C),
+        leg("c-b", "C", "B", "sale", "20", C),
+        leg("x-a", EXTERNAL, "A", "sale", "20"),
+        leg("x-b", EXTERNAL, "B", "sale", "10"),
+        leg("x-d", EXTERNAL, "D", "sale", "1"),
+    ]
+    report = simulate_failure(legs, (), "D")
+    rows = [
+        (r.company, r.obligations, r.paid, r.shortfall, r.ratio, r.defaults)
+        for r in report.clearing
+    ]
+    assert rows == [
+        ("A", 18000, 11250, 6750, Fraction(5, 8), True),
+        ("B", 10000, 9250, 750, Fraction(37, 40), True),
+        ("C", 2000, 2000, 0, Fraction(1), False),
+    ]
+    assert [(r.baseline_paid, r.defaulted_at_baseline) for r in report.clearing] == [
+        (11250, True),
+        (9250, True),
+        (2000, False),
+    ]
+    assert report.to_json_dict()["clearing"][0] == {
+        "company": "A",
+        "obligations": "180.00",
+        "paid": "112.50",
+        "shortfall": "67.50",
+        "ratio": "0.6250",
+        "defaults": True,
+        "baseline": {"paid": "112.50", "shortfall": "67.50", "ratio": "0.6250", "defaults": True},
+    }
+
+
+def test_clearing_rows_show_the_failed_company_paying_nothing_and_its_debtor_defaulting():
+    """As above: OpenAI fails and pays none of its 300; Oracle pays 57 of its 60 (0.95)."""
+    legs = [
+        leg("x-orcl", EXTERNAL, "Oracle", "sale", "57"),
+        leg("o-orcl", "OpenAI", "Oracle", "cloud", "300", C),
+        leg("orcl-nv", "Oracle", "Nvidia", "sale", "60", C),
+    ]
+    clearing = simulate_failure(legs, (), "OpenAI").clearing
+    assert [(r.company, r.baseline_paid, r.paid, r.ratio, r.defaults) for r in clearing] == [
+        ("OpenAI", 30000, 0, 0, True),
+        ("Oracle", 6000, 5700, Fraction(19, 20), True),
+    ]
+    assert not any(r.defaulted_at_baseline for r in clearing)
+
+
 def test_announced_obligations_count_only_on_the_announced_basis():
     legs = [
         leg("o-orcl", "OpenAI", "Oracle", "cloud", "300", C),
@@ -449,6 +506,25 @@ def test_losses_never_exceed_exposure(legs, data, cut, basis):
         assert 0 <= row.total <= row.exposure
         assert row.lost_revenue + row.unpaid + row.written_down - row.total in (-1, 0, 1)
     assert sum(row.total for row in report.losses) <= sum(row.exposure for row in report.losses)
+
+
+@settings(max_examples=80, deadline=None)
+@given(webs(), st.data(), cuts, bases)
+def test_clearing_rows_pay_between_nothing_and_all_owed(legs, data, cut, basis):
+    """Invariant: for every clearing row, 0 <= paid <= obligations and paid + shortfall ==
+    obligations (scenario and baseline), the ratio lies in [0, 1], and a row that pays less
+    than all it owes at baseline pays no more in the scenario."""
+    company = data.draw(st.sampled_from(failing(legs)))
+    report = simulate_failure(legs, (), company, cut=cut, basis=basis)
+    for row in report.clearing:
+        assert row.obligations > 0
+        assert 0 <= row.paid <= row.obligations
+        assert row.paid + row.shortfall == row.obligations
+        assert 0 <= row.baseline_paid <= row.obligations
+        assert row.baseline_paid + row.baseline_shortfall == row.obligations
+        assert 0 <= row.ratio <= 1 and 0 <= row.baseline_ratio <= 1
+        assert row.paid <= row.baseline_paid
+        assert not row.defaulted_at_baseline or row.defaults
 
 
 @settings(max_examples=80, deadline=None)
