@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -29,6 +31,9 @@ from ledger.render import (
     render_records_csv,
     rich_table,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 app = typer.Typer(
     name="roundtrip",
@@ -100,6 +105,25 @@ def _sheets_out(sheets: list[Sheet], fmt: Format, json_data: object, out: Path |
         _emit(render_records_csv(records) if records else render_csv(sheets[0]), out)
     else:
         _emit(render_markdown(sheets), out)
+
+
+def _store(db: str | None) -> tuple[Engine, str]:
+    """The store at ``db`` (default SQLite file) with its schema, and its URL to show."""
+    from ledger.store import create_schema, engine_for
+
+    engine = engine_for(db)
+    create_schema(engine)
+    return engine, engine.url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def _progress_bar(console: Console, what: str) -> Iterator[Callable[[int, int], None]]:
+    """A transient rich progress bar, as the ``progress(done, total)`` callback of the library."""
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _csv_records(json_data: object) -> list[dict[str, object]] | None:
@@ -189,18 +213,16 @@ def load(path: PathArg, db: DbOpt = None) -> None:
     Example: roundtrip load books/ --db sqlite:///roundtrip.db
     """
     from ledger.model import BadInput
-    from ledger.store import create_schema, engine_for, load_legs
+    from ledger.store import load_legs
 
     web = _read(path)
-    engine = engine_for(db)
-    create_schema(engine)
+    engine, where = _store(db)
     try:
         summary = load_legs(engine, web.legs, web.prices, web.companies)
     except BadInput as error:
         _fail(error.errors)
     from ledger.views import load_sheet
 
-    where = engine.url.render_as_string(hide_password=True)
     _console().print(rich_table(load_sheet(summary.as_dict(), f"Loaded {path} into {where}")))
     if not summary.changed:
         typer.echo("nothing changed: these books were already loaded.")
@@ -269,7 +291,7 @@ def net(
 
     Example: roundtrip net books/ --method max --basis realized --period 2025 --format md
     """
-    from ledger.flows import MixedCurrencies, SelfPayment, build_flow_graph
+    from ledger.flows import GraphError, build_flow_graph
     from ledger.netting import Method, to_json_dict, write_eliminations
     from ledger.netting import net as run_net
     from ledger.views import netting_html, netting_sheets
@@ -289,7 +311,7 @@ def net(
     web = _read(path)
     try:
         graph = build_flow_graph(web.legs, chosen_period, basis)
-    except (MixedCurrencies, SelfPayment) as error:
+    except GraphError as error:
         _fail([LedgerError(str(path), 0, str(error))])
     result = run_net(graph, chosen, bounds=bounds)
     data = to_json_dict(result)
@@ -298,12 +320,10 @@ def net(
         written = write_eliminations(result, web.legs, eliminations)
         _err(f"wrote {len(written)} elimination files to {eliminations}/")
     if save or db is not None:
-        from ledger.store import create_schema, engine_for, save_netting
+        from ledger.store import save_netting
 
-        engine = engine_for(db)
-        create_schema(engine)
+        engine, where = _store(db)
         saved = save_netting(engine, result, web.legs)
-        where = engine.url.render_as_string(hide_password=True)
         _err(f"saved netting run {saved.run_id} to {where}")
     if fmt is Format.HTML:
         from ledger.views import drawing_edges
@@ -344,7 +364,7 @@ def audit(
     Example: roundtrip audit books/ --fail OpenAI --cut 50
     """
     from ledger.audit_views import run_audit
-    from ledger.flows import MixedCurrencies
+    from ledger.flows import GraphError
     from ledger.model import BadInput
 
     web = _read(path)
@@ -354,29 +374,19 @@ def audit(
         raise typer.BadParameter("--cut is a percentage between 0 and 100")
     chosen_period = _period(period, start, end)
     console = _console()
+    show_bar = rank and fmt is Format.TABLE and out is None and console.is_terminal
     try:
-        if rank and fmt is Format.TABLE and out is None and console.is_terminal:
-            from rich.progress import Progress
-
-            with Progress(console=console, transient=True) as bar:
-                task = bar.add_task("ranking companies by systemic impact", total=None)
-                sheets, data, html = run_audit(
-                    web,
-                    chosen_period,
-                    basis,
-                    fail,
-                    cut / 100,
-                    rank,
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
-                    unit=unit,
-                )
-        else:
+        with (
+            _progress_bar(console, "ranking companies by systemic impact")
+            if show_bar
+            else nullcontext()
+        ) as progress:
             sheets, data, html = run_audit(
-                web, chosen_period, basis, fail, cut / 100, rank, unit=unit
+                web, chosen_period, basis, fail, cut / 100, rank, progress=progress, unit=unit
             )
     except BadInput as error:
         _fail(error.errors)
-    except MixedCurrencies as error:
+    except GraphError as error:
         _fail([LedgerError(str(path), 0, str(error))])
     if fmt is Format.HTML:
         _emit(html(), out)

@@ -34,7 +34,14 @@ from ledger.model import (
     to_cents,
 )
 
-__all__ = ["FlowGraph", "MixedCurrencies", "SelfPayment", "build_flow_graph", "legs_frame"]
+__all__ = [
+    "FlowGraph",
+    "GraphError",
+    "MixedCurrencies",
+    "SelfPayment",
+    "build_flow_graph",
+    "legs_frame",
+]
 
 #: Columns of a legs frame, the tabular twin of a list of :class:`Leg`.
 FRAME_COLUMNS = (
@@ -54,11 +61,15 @@ KINDS: tuple[Kind, ...] = tuple(Kind)
 _KIND_CODE = {kind.value: code for code, kind in enumerate(KINDS)}
 
 
-class MixedCurrencies(RoundtripError):
+class GraphError(RoundtripError):
+    """Legs that cannot make a flow graph (the readers catch most of these with file and line)."""
+
+
+class MixedCurrencies(GraphError):
     """The legs of one graph are in more than one currency and no price converts them."""
 
 
-class SelfPayment(RoundtripError):
+class SelfPayment(GraphError):
     """A leg whose payer is its payee: it would count as 100% circular revenue, so it is refused.
 
     The readers refuse such legs with file and line; this guards legs built in code.

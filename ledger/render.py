@@ -109,11 +109,10 @@ def rich_table(sheet: Sheet) -> Table:
     """
     table = Table(title=sheet.title, caption="\n".join(sheet.notes) or None, caption_justify="left")
     for i, column in enumerate(sheet.columns):
+        widest = max((len(row[i]) for row in sheet.rows), default=0)
         if column in sheet.numeric:
-            widest = max((len(row[i]) for row in sheet.rows), default=0)
             table.add_column(column, justify="right", no_wrap=True, min_width=widest)
         else:
-            widest = max((len(row[i]) for row in sheet.rows), default=0)
             table.add_column(column, justify="left", min_width=min(widest, _TEXT_MIN_WIDTH))
     for row in sheet.rows:
         table.add_row(*row)

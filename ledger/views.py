@@ -38,7 +38,7 @@ METHOD_TEXT = {
 }
 
 
-def _d(text: str | None) -> Decimal | None:
+def _d(text: str | Decimal | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
@@ -64,6 +64,10 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
     Pro-rata money does not go round in cycles of its own (each company's dollars are traced
     separately), so its report has no witness table, only a note saying so.
     """
+
+    def amount(value: str | Decimal | None) -> str:
+        return money(_d(value), unit=unit)
+
     bounds = any(c.get("circular_min") is not None for c in data["companies"])
     columns = ["company", "gross", "external", "web", "circular", "organic", "circular %"]
     if bounds:
@@ -74,19 +78,16 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
         name = c["company"] + (" *" if c["estimated"] else "")
         row = [
             name,
-            money(_d(c["gross"]), unit=unit),
-            money(_d(c["external"]), unit=unit),
-            money(_d(c["web"]), unit=unit),
-            money(_d(c["circular"]), unit=unit),
-            money(_d(c["organic"]), unit=unit),
+            amount(c["gross"]),
+            amount(c["external"]),
+            amount(c["web"]),
+            amount(c["circular"]),
+            amount(c["organic"]),
             f"{Decimal(c['circular_share']) * 100:.1f}%",
         ]
         if bounds:
-            row += [
-                money(_d(c.get("circular_min")), unit=unit),
-                money(_d(c.get("circular_max")), unit=unit),
-            ]
-        row += [money(_d(c.get("paper_gains", "0.00")), unit=unit)]
+            row += [amount(c.get("circular_min")), amount(c.get("circular_max"))]
+        row += [amount(c.get("paper_gains", "0.00"))]
         rows.append(tuple(row))
     totals = {
         key: sum((Decimal(c[key]) for c in data["companies"]), Decimal(0))
@@ -95,7 +96,7 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
     share = totals["circular"] / totals["gross"] * 100 if totals["gross"] else Decimal(0)
     total_row = [
         "total",
-        *(money(totals[k], unit=unit) for k in ("gross", "external", "web", "circular", "organic")),
+        *(amount(totals[k]) for k in ("gross", "external", "web", "circular", "organic")),
         f"{share:.1f}%",
     ]
     total_row += ["", ""] if bounds else []
@@ -144,7 +145,7 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
     witnesses = Sheet(
         title="Cycle witnesses (largest first)",
         columns=("cycle", "amount"),
-        rows=tuple((cycle_text(c), money(Decimal(c["amount"]), unit=unit)) for c in shown),
+        rows=tuple((cycle_text(c), amount(c["amount"])) for c in shown),
         numeric=frozenset({"amount"}),
         notes=tuple(cycle_notes),
     )
