@@ -39,6 +39,7 @@ from ledger.audit import exposure, simulate_failure, systemic_ranking
 from ledger.inputs import Web
 from ledger.model import EXTERNAL, Basis, Leg, Period, Status, included_in_basis
 from ledger.render import Sheet, Unit, money, render_html_page, share
+from ledger.views import ESTIMATE_NOTE, context_note, period_text, to_decimal
 
 __all__ = [
     "AuditEdge",
@@ -59,15 +60,8 @@ Progress = Callable[[int, int], None]
 #: (:func:`ledger.charts.web_drawing`); flagged arrows are drawn in red with their label.
 AuditEdge = tuple[str, str, Decimal, str, bool]
 
-ESTIMATE_NOTE = "* the figure rests at least in part on estimated legs (estimate: TRUE)."
-
-
 # --------------------------------------------------------------------------------------------
 # Cells
-
-
-def _d(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
 
 
 #: The display unit of the sheets being built (set by :func:`run_audit` for one call): the
@@ -76,7 +70,7 @@ _UNIT: ContextVar[Unit] = ContextVar("audit_unit", default=Unit.ONE)
 
 
 def _money(text: str | None) -> str:
-    return _money_d(_d(text))
+    return _money_d(to_decimal(text))
 
 
 def _money_d(amount: Decimal | None) -> str:
@@ -84,7 +78,7 @@ def _money_d(amount: Decimal | None) -> str:
 
 
 def _pct(text: str | None) -> str:
-    return share(_d(text))
+    return share(to_decimal(text))
 
 
 def _times(text: str | None) -> str:
@@ -101,18 +95,6 @@ def _hhi(text: str | None) -> str:
 
 def _name(row: dict[str, Any]) -> str:
     return row["company"] + (" *" if row.get("estimated") else "")
-
-
-def _period_text(period: dict[str, Any]) -> str:
-    start, end = period.get("start"), period.get("end")
-    if not start and not end:
-        return "all dates"
-    return f"{start or '…'} to {end or '…'} (end exclusive)"
-
-
-def _context(data: dict[str, Any]) -> str:
-    currency = data.get("currency", "USD")
-    return f"Basis: {data['basis']}; period: {_period_text(data['period'])}; currency: {currency}."
 
 
 def _cut_text(cut: str) -> str:
@@ -171,7 +153,7 @@ def _concentration_sheet(data: dict[str, Any]) -> Sheet:
         "× 10,000 for antitrust points); External counts as one customer.",
         "web HHI: the same over revenue from web companies only, which a large External "
         "share cannot mask. Top web customer: its share of all revenue.",
-        _context(data),
+        context_note(data),
     ]
     if any(c["estimated"] for c in data["companies"]):
         notes.append(ESTIMATE_NOTE)
@@ -586,7 +568,7 @@ def _loss_sheet(data: dict[str, Any]) -> Sheet:
     if spared:
         notes.append(f"Nobody else loses anything: {', '.join(spared)}.")
     notes.append(
-        f"Basis: {data['basis']}; period: {_period_text(data['period'])}; clearing: "
+        f"Basis: {data['basis']}; period: {period_text(data['period'])}; clearing: "
         f"{data['clearing_rounds']} round{'s' if data['clearing_rounds'] != 1 else ''}, "
         + ("exact arithmetic." if data["exact"] else "float64 arithmetic.")
     )
@@ -735,7 +717,7 @@ def ranking_sheet(data: dict[str, Any]) -> Sheet:
             "Each company fails alone (pays nothing it owes, buys nothing); loss to others = the "
             "other web companies' lost revenue + unpaid obligations + written-down equity.",
             "defaults caused: companies that default because of it (not those that would "
-            f"anyway). Basis: {data['basis']}; period: {_period_text(data['period'])}.",
+            f"anyway). Basis: {data['basis']}; period: {period_text(data['period'])}.",
         ),
     )
 
@@ -867,16 +849,14 @@ def commitment_edges(exposure_data: dict[str, Any]) -> list[AuditEdge]:
     return edges
 
 
-def _nodes(edges: Sequence[AuditEdge]) -> list[str]:
-    return sorted({e[0] for e in edges} | {e[1] for e in edges})
-
-
 def _commitment_drawing(exposure_data: dict[str, Any]) -> tuple[str, str] | None:
     edges = commitment_edges(exposure_data)
     if not edges:
         return None
     svg = charts.web_drawing(
-        _nodes(edges), edges, "Commitments outstanding (red: at least the payer's revenue)"
+        charts.edge_nodes(edges),
+        edges,
+        "Commitments outstanding (red: at least the payer's revenue)",
     )
     caption = (
         "Arrows point from the company that has committed to pay to the one it will pay; width "
@@ -906,7 +886,7 @@ def _contagion_drawing(
         f"{_money(picture['loss_to_others'])} in all. Arrows point from payer to payee (legs of "
         f"the {picture['basis']} basis); width grows with the amount."
     )
-    return charts.web_drawing(_nodes(edges), drawn, title, marked), caption
+    return charts.web_drawing(charts.edge_nodes(edges), drawn, title, marked), caption
 
 
 def audit_html(
@@ -934,7 +914,7 @@ def audit_html(
     elif ex:
         figures.append(_commitment_drawing(ex))
     first = contagion or ranking or ex or {}
-    meta = [f"basis {first.get('basis', '')}", f"period {_period_text(first.get('period', {}))}"]
+    meta = [f"basis {first.get('basis', '')}", f"period {period_text(first.get('period', {}))}"]
     if ex:
         meta.append(f"currency {ex.get('currency', 'USD')}")
         headline = _headline_commitment(ex)

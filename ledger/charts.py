@@ -27,10 +27,20 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle, FancyArrowPatch
-from matplotlib.textpath import TextToPath
+from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FuncFormatter
 
-__all__ = ["CIRCULAR", "FAILED", "NEUTRAL", "ORGANIC", "bar_chart", "stacked_bars", "web_drawing"]
+__all__ = [
+    "CIRCULAR",
+    "FAILED",
+    "NEUTRAL",
+    "ORGANIC",
+    "bar_chart",
+    "edge_nodes",
+    "stacked_bars",
+    "symbol",
+    "web_drawing",
+]
 
 ORGANIC = "#3b7dd8"
 CIRCULAR = "#e4572e"
@@ -219,7 +229,7 @@ _Point = tuple[float, float]
 
 def _text_width(text: str, size: float) -> float:
     """Width in points of ``text`` set in the default sans-serif font at ``size``."""
-    width, _, _ = TextToPath().get_text_width_height_descent(
+    width, _, _ = text_to_path.get_text_width_height_descent(
         text, FontProperties(family="sans-serif", size=size), ismath=False
     )
     return width * _FONT_SLACK
@@ -286,7 +296,8 @@ def _circle_order(
     if n < 4 or not weights:
         return order
     pairs = sorted(weights)
-    share = [weights[pair] / (sum(weights.values()) or 1.0) for pair in pairs]
+    total = sum(weights.values()) or 1.0
+    share = [weights[pair] / total for pair in pairs]
     slots = list(_ring([str(i) for i in range(n)], _ring_radius(n, node_radius)).values())
     clearance = node_radius + 12.0
     # How many other places a straight arrow between places i and j passes too close to.
@@ -377,6 +388,11 @@ def _bends(edges: Sequence[tuple[int, str, str]], length: float) -> dict[int, fl
         for k, (index, _, _) in enumerate(group):
             bends[index] = step * (k + 0.7)
     return bends
+
+
+def edge_nodes(edges: Sequence[tuple[str, str, Decimal, str, bool]]) -> list[str]:
+    """Every payer and payee of the edges, sorted: the nodes of a drawing of just those edges."""
+    return sorted({e[0] for e in edges} | {e[1] for e in edges})
 
 
 def web_drawing(

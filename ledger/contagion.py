@@ -1050,6 +1050,11 @@ def _default_round(clearings: _Clearings, node: int, failed: int, cut: Fraction)
     return clearings.scenario.default_round[node]
 
 
+def _paid_cents(result: ClearingResult, node: int) -> Cents:
+    """p_i in whole cents, never above p̄_i (so paid + shortfall is exactly p̄_i)."""
+    return min(_round_cents(result.payments[node]), result.obligations[node])
+
+
 def _paid_ratio(result: ClearingResult, node: int) -> Fraction:
     """p_i / p̄_i in [0, 1], from the unrounded payment (float noise clipped)."""
     ratio = Fraction(result.payments[node]) / result.obligations[node]
@@ -1065,10 +1070,10 @@ def _clearing_rows(
         ClearingRow(
             company=name,
             obligations=scenario.obligations[i],
-            paid=min(_round_cents(scenario.payments[i]), scenario.obligations[i]),
+            paid=_paid_cents(scenario, i),
             ratio=_paid_ratio(scenario, i),
             defaults=(cut > 0) if i == failed else scenario.default_round[i] is not None,
-            baseline_paid=min(_round_cents(base.payments[i]), base.obligations[i]),
+            baseline_paid=_paid_cents(base, i),
             baseline_ratio=_paid_ratio(base, i),
             defaulted_at_baseline=base.default_round[i] is not None,
         )

@@ -14,10 +14,12 @@ from typing import Any
 
 from ledger import charts
 from ledger.model import EXTERNAL, Leg, account_component, from_cents
-from ledger.render import Sheet, Unit, money, render_html_page
+from ledger.render import Sheet, Unit, money, render_html_page, share
 
 __all__ = [
+    "ESTIMATE_NOTE",
     "company_sheet",
+    "context_note",
     "cycle_text",
     "deal_sheet",
     "drawing_edges",
@@ -25,6 +27,8 @@ __all__ = [
     "load_sheet",
     "netting_html",
     "netting_sheets",
+    "period_text",
+    "to_decimal",
 ]
 
 #: How many cycle witnesses a table shows; the JSON keeps them all.
@@ -38,7 +42,12 @@ METHOD_TEXT = {
 }
 
 
-def _d(text: str | Decimal | None) -> Decimal | None:
+#: The note under a table whose starred rows rest on estimates.
+ESTIMATE_NOTE = "* the figure rests at least in part on estimated legs (estimate: TRUE)."
+
+
+def to_decimal(text: str | Decimal | None) -> Decimal | None:
+    """An amount of the JSON contract (a decimal string) as a Decimal; None stays None."""
     return None if text is None else Decimal(text)
 
 
@@ -51,11 +60,18 @@ def cycle_text(cycle: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _period_text(period: dict[str, Any]) -> str:
+def period_text(period: dict[str, Any]) -> str:
+    """A period of the JSON contract as words: ``all dates`` or ``A to B (end exclusive)``."""
     start, end = period.get("start"), period.get("end")
     if not start and not end:
         return "all dates"
     return f"{start or '…'} to {end or '…'} (end exclusive)"
+
+
+def context_note(data: dict[str, Any]) -> str:
+    """``Basis: …; period: …; currency: ….``: which figures a table shows."""
+    currency = data.get("currency", "USD")
+    return f"Basis: {data['basis']}; period: {period_text(data['period'])}; currency: {currency}."
 
 
 def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, ...]:
@@ -66,7 +82,7 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
     """
 
     def amount(value: str | Decimal | None) -> str:
-        return money(_d(value), unit=unit)
+        return money(to_decimal(value), unit=unit)
 
     bounds = any(c.get("circular_min") is not None for c in data["companies"])
     columns = ["company", "gross", "external", "web", "circular", "organic", "circular %"]
@@ -83,7 +99,7 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
             amount(c["web"]),
             amount(c["circular"]),
             amount(c["organic"]),
-            f"{Decimal(c['circular_share']) * 100:.1f}%",
+            share(to_decimal(c["circular_share"])),
         ]
         if bounds:
             row += [amount(c.get("circular_min")), amount(c.get("circular_max"))]
@@ -93,19 +109,18 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
         key: sum((Decimal(c[key]) for c in data["companies"]), Decimal(0))
         for key in ("gross", "external", "web", "circular", "organic")
     }
-    share = totals["circular"] / totals["gross"] * 100 if totals["gross"] else Decimal(0)
+    circular = totals["circular"] / totals["gross"] if totals["gross"] else Decimal(0)
     total_row = [
         "total",
         *(amount(totals[k]) for k in ("gross", "external", "web", "circular", "organic")),
-        f"{share:.1f}%",
+        share(circular),
     ]
     total_row += ["", ""] if bounds else []
     total_row += [""]
     rows.append(tuple(total_row))
     notes = [
         f"Method {METHOD_TEXT.get(data['method'], data['method'])}.",
-        f"Basis: {data['basis']}; period: {_period_text(data['period'])}; "
-        f"currency: {data.get('currency', 'USD')}.",
+        context_note(data),
         "organic = gross - circular; circular % = circular / gross.",
     ]
     if unit is not Unit.ONE:
@@ -116,7 +131,7 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
     if data.get("split_rule"):
         notes.append(f"Split among companies: {data['split_rule']}")
     if any(c["estimated"] for c in data["companies"]):
-        notes.append("* the figure rests at least in part on estimated legs (estimate: TRUE).")
+        notes.append(ESTIMATE_NOTE)
     if data["method"] != "max":
         notes.append(
             "No cycle witnesses: pro-rata traces each company's own dollars separately; "
@@ -182,14 +197,13 @@ def netting_html(data: dict[str, Any], edges: Sequence[tuple[str, str, Decimal, 
         f"Revenue per company ({data.get('currency', 'USD')}): organic vs circular",
         prefix=charts.symbol(data.get("currency", "USD")),
     )
-    nodes = sorted({e[0] for e in edges} | {e[1] for e in edges})
     drawing = charts.web_drawing(
-        nodes, edges, "The deal web (red: edges that carry circular money)"
+        charts.edge_nodes(edges), edges, "The deal web (red: edges that carry circular money)"
     )
     sheets = list(netting_sheets(data))
     meta = (
         f"method {data['method']} · basis {data['basis']} · "
-        f"period {_period_text(data['period'])} · total circular "
+        f"period {period_text(data['period'])} · total circular "
         f"{money(Decimal(data['total_circular']))} {data.get('currency', 'USD')}"
     )
     return render_html_page(
