@@ -111,6 +111,7 @@ __all__ = [
     "clearing_vector",
     "exposure",
     "hhi",
+    "paper_gains",
     "simulate_failure",
     "systemic_ranking",
     "verify_clearing",
@@ -577,6 +578,29 @@ def _paper_gain(holder: Company, leg: Leg, marks: PriceMarks, period: Period) ->
         marked=mark is not None,
         estimate=leg.estimate,
     )
+
+
+def paper_gains(
+    legs: Sequence[Leg],
+    prices: Sequence[Price] = (),
+    period: Period | None = None,
+    basis: Basis = Basis.REALIZED,
+) -> dict[Company, Cents]:
+    """Each holder's **paper gains**: the one meaning the term has in every report.
+
+    Per holder of warrants received and equity bought with units in the period (under the
+    basis): units x the latest price dated before the period's end, minus the grant-date value
+    booked as the leg's amount (its cost); 0 without units or a price. This is the unrealized
+    gain Fava shows for the holding, which the books hold at that cost
+    (``40,000,000 AMDW {{6,600,000,000.00 USD}}``) and mark with the same prices. An undrawn
+    backstop is a promise, not a holding: it has no paper gain.
+    """
+    period = period or Period()
+    marks = PriceMarks(prices)
+    gains: dict[Company, Cents] = {}
+    for holder, leg in _holdings(legs, period, basis):
+        gains[holder] = gains.get(holder, 0) + _paper_gain(holder, leg, marks, period).gain
+    return gains
 
 
 # --------------------------------------------------------------------------------------------

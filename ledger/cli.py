@@ -166,7 +166,10 @@ def book(
     """Write one beancount book per company from a deals file or a legs CSV.
 
     Every leg becomes one balanced transaction in each of its two books, mirrored and linked
-    by ^deal-<id>. Nothing is written unless every book passes bean-check.
+    by ^deal-<id>. Per company: <slug>.beancount (what happened: realized legs, settled in
+    cash), <slug>.commitments.beancount (contracted and announced legs) and
+    <slug>.forward.beancount (includes both). Nothing is written unless every book passes
+    bean-check alone and with its commitments.
 
     Example: roundtrip book books/deals.yaml --out books/
     """
@@ -175,34 +178,41 @@ def book(
     web = _read(path)
     out.mkdir(parents=True, exist_ok=True)
     written = write_books(web.legs, out, web.prices, web.companies)
-    typer.echo(f"wrote {len(written)} books ({len(web.legs)} legs) to {out}/")
-    for book_path in written:
-        typer.echo(f"  {book_path.name}")
+    books = [p for p in written if p.name.count(".") == 1]
+    typer.echo(
+        f"wrote the books of {len(books)} companies ({len(web.legs)} legs) to {out}/: "
+        "book, commitments, forward view"
+    )
+    for start in range(0, len(written), 3):
+        typer.echo("  " + "  ".join(p.name for p in written[start : start + 3]))
 
 
 @app.command()
 def check(path: PathArg) -> None:
     """Validate a deals file, legs CSV or books, and run bean-check on the books.
 
-    For a deals file or CSV the books are written to a temporary folder and checked there.
+    Books are checked alone, with their commitments, and with their eliminations when the
+    folder holds them; transactions that are not legs are counted and left alone. For a deals
+    file or CSV the books are written to a temporary folder and checked there.
 
     Example: roundtrip check books/
     """
-    from ledger.beancount_io import check_books, write_books
+    from ledger.beancount_io import read_books, write_books
 
-    web = _read(path)
-    if web.source in ("deals", "csv"):
+    if path.is_dir() or path.suffix == ".beancount":
+        read = read_books(path, standalone=True)
+    else:
+        web = _read(path)
         with tempfile.TemporaryDirectory() as tmp:
             write_books(web.legs, Path(tmp), web.prices, web.companies)
-            errors = check_books(Path(tmp))
-    else:
-        errors = check_books(path)
-    if errors:
-        _fail(tuple(errors))
-    books = len(web.companies)
+            read = read_books(Path(tmp), standalone=True)
+    if read.errors:
+        _fail(tuple(read.errors))
+    ordinary = read.ordinary_total
     typer.echo(
-        f"ok: {len(web.legs)} legs, {books} companies; every leg mirrored, "
-        f"every book passes bean-check."
+        f"ok: {len(read.legs)} legs, {len(read.companies)} companies; every leg mirrored, "
+        "every book passes bean-check alone and with its commitments; "
+        f"{ordinary} ordinary transaction{'s' if ordinary != 1 else ''} (not legs) left alone."
     )
 
 
@@ -291,8 +301,9 @@ def net(
 
     Example: roundtrip net books/ --method max --basis realized --period 2025 --format md
     """
+    from ledger.eliminations import write_eliminations
     from ledger.flows import GraphError, build_flow_graph
-    from ledger.netting import Method, to_json_dict, write_eliminations
+    from ledger.netting import Method, to_json_dict
     from ledger.netting import net as run_net
     from ledger.views import netting_html, netting_sheets
 
@@ -313,11 +324,15 @@ def net(
         graph = build_flow_graph(web.legs, chosen_period, basis)
     except GraphError as error:
         _fail([LedgerError(str(path), 0, str(error))])
-    result = run_net(graph, chosen, bounds=bounds)
+    from ledger.audit import paper_gains
+
+    gains = paper_gains(web.legs, web.prices, chosen_period, basis)
+    result = run_net(graph, chosen, bounds=bounds, paper_gains=gains)
     data = to_json_dict(result)
     if eliminations is not None:
         eliminations.mkdir(parents=True, exist_ok=True)
-        written = write_eliminations(result, web.legs, eliminations)
+        books = (path if path.is_dir() else path.parent) if web.source == "books" else None
+        written = write_eliminations(result, web.legs, eliminations, books)
         _err(f"wrote {len(written)} elimination files to {eliminations}/")
     if save or db is not None:
         from ledger.store import save_netting

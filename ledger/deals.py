@@ -42,7 +42,8 @@ and two names may not map to the same one. ``External`` is never declared.
 **Every deal.** ``id`` (unique), ``title``, ``date``, ``template`` are required; ``source``,
 ``note``, ``estimate`` (default false) and ``currency`` are optional. Every leg gets the deal's
 id, its leg number, the deal's source unless it has its own, the deal's note unless it has its
-own, the deal's estimate flag unless it sets its own, the file's currency, ``filename`` = the
+own, the deal's estimate flag unless it sets its own, the deal's ``title`` (it narrates the
+leg's transactions in the books), the file's currency, ``filename`` = the
 deals file and ``lineno`` = the line of the YAML item it came from (a list item or sub-mapping
 of the template), else the deal's line.
 
@@ -61,6 +62,11 @@ start by whole months, counted from the start each time (Jan 31 + 1m = Feb 28, +
 N2}`` makes the first N1 legs realized, the next N2 contracted and the rest announced;
 ``status: <s>`` gives all legs one status; neither means announced. N1 + N2 may not exceed the
 number of legs. A template item that makes one leg takes ``status:`` (default realized).
+
+**Equipment**: ``capex: true`` on a ``single`` deal, a ``tranches`` or ``term`` deal, an
+explicit leg or an spv's ``buys`` (kind ``sale`` only) says the buyer capitalises what it buys
+(chips and systems it installs in its own data centres: ASC 360), so its book holds them as
+``Assets:Equipment:<seller>`` instead of expensing them.
 
 **Splitting**: ``total`` over n legs gives each ``total / n`` in exact cents; the remainder
 cents go to the first leg.
@@ -491,10 +497,12 @@ class _OneLeg(_Node):
     status: StatusName = Status.REALIZED
     units: Quantity | None = None
     commodity: Commodity | None = None
+    capex: bool = False
 
     @model_validator(mode="after")
     def _grant(self) -> Self:
         _check_grant(self.units, self.commodity)
+        _check_capex(self.capex, self.kind)
         return self
 
 
@@ -517,9 +525,11 @@ class TranchesDeal(_DealBase):
     every: Months = 12
     statuses: Statuses | None = None
     status: StatusName | None = None
+    capex: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> TranchesDeal:
+        _check_capex(self.capex, self.kind)
         _check_statuses(self.count, self.statuses, self.status)
         _check_split(self.total, self.count)
         return self
@@ -539,9 +549,11 @@ class TermDeal(_DealBase):
     per: Per = "year"
     statuses: Statuses | None = None
     status: StatusName | None = None
+    capex: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> TermDeal:
+        _check_capex(self.capex, self.kind)
         count, _ = _period_plan(self.years, self.months, self.per)
         _check_statuses(count, self.statuses, self.status)
         _check_split(self.total, count)
@@ -565,6 +577,12 @@ class Purchase(_Item):
     amount: Amount
     status: StatusName = Status.REALIZED
     date: Day | None = None
+    capex: bool = False
+
+    @model_validator(mode="after")
+    def _equipment(self) -> Self:
+        _check_capex(self.capex, self.kind)
+        return self
 
 
 class Lease(_Item):
@@ -691,6 +709,13 @@ class LegsDeal(_DealBase):
 def _check_grant(units: Decimal | None, commodity: str | None) -> None:
     if (units is None) != (commodity is None):
         raise ValueError("units and commodity go together: give both or neither")
+
+
+def _check_capex(capex: bool, kind: Kind) -> None:
+    if capex and kind is not Kind.SALE:
+        raise ValueError(
+            f"capex (equipment the buyer capitalises) goes with kind sale, not {kind.value}"
+        )
 
 
 AnyDeal = SingleDeal | TranchesDeal | TermDeal | SpvDeal | WarrantDeal | BackstopDeal | LegsDeal
@@ -1138,6 +1163,7 @@ class _Draft(NamedTuple):
     source: str | None = None
     units: Decimal | None = None
     commodity: str | None = None
+    capex: bool = False
 
 
 def _add_months(start: date, months: int) -> date:
@@ -1178,6 +1204,7 @@ def _expand_single(deal: SingleDeal) -> list[_Draft]:
             deal.line,
             units=deal.units,
             commodity=deal.commodity,
+            capex=deal.capex,
         )
     ]
 
@@ -1186,7 +1213,14 @@ def _expand_tranches(deal: TranchesDeal) -> list[_Draft]:
     statuses = _status_plan(deal.count, deal.statuses, deal.status, Status.ANNOUNCED)
 
     def make(**fields: Any) -> _Draft:
-        return _Draft(payer=deal.payer, payee=deal.payee, kind=deal.kind, line=deal.line, **fields)
+        return _Draft(
+            payer=deal.payer,
+            payee=deal.payee,
+            kind=deal.kind,
+            line=deal.line,
+            capex=deal.capex,
+            **fields,
+        )
 
     return _series(deal.start or deal.date, deal.every, deal.total, statuses, make)
 
@@ -1196,7 +1230,14 @@ def _expand_term(deal: TermDeal) -> list[_Draft]:
     statuses = _status_plan(count, deal.statuses, deal.status, Status.ANNOUNCED)
 
     def make(**fields: Any) -> _Draft:
-        return _Draft(payer=deal.payer, payee=deal.payee, kind=deal.kind, line=deal.line, **fields)
+        return _Draft(
+            payer=deal.payer,
+            payee=deal.payee,
+            kind=deal.kind,
+            line=deal.line,
+            capex=deal.capex,
+            **fields,
+        )
 
     return _series(deal.start or deal.date, step, deal.total, statuses, make)
 
@@ -1229,6 +1270,7 @@ def _expand_spv(deal: SpvDeal) -> list[_Draft]:
                 buys.line,
                 buys.estimate,
                 buys.note,
+                capex=buys.capex,
             )
         )
     if lease := deal.lease:
@@ -1316,6 +1358,7 @@ def _expand_legs(deal: LegsDeal) -> list[_Draft]:
             leg.source,
             leg.units,
             leg.commodity,
+            leg.capex,
         )
         for leg in deal.legs
     ]
@@ -1352,6 +1395,8 @@ def _legs_of(deal: Any, deals_file: DealsFile) -> list[Leg]:
             commodity=draft.commodity,
             filename=deals_file.filename,
             lineno=draft.line or deal.line,
+            title=deal.title,
+            capex=draft.capex,
         )
         for number, draft in enumerate(_EXPANDERS[deal.template](deal), start=1)
     ]

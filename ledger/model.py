@@ -145,7 +145,10 @@ class Leg:
 
     ``deal`` and ``leg`` (1-based within the deal) identify it; the pair is unique in a web.
     ``units``/``commodity`` describe a non-cash grant (e.g. 160M ``AMD.WARRANT``) whose value is
-    marked with price directives. ``filename``/``lineno`` say where it was read from.
+    marked with price directives. ``title`` is the deal's own description (it narrates the
+    leg's transactions); ``capex`` marks a ``sale`` the buyer capitalises as equipment (chips
+    and systems it installs: ASC 360) rather than expenses. ``filename``/``lineno`` say where
+    it was read from.
     """
 
     date: date
@@ -164,6 +167,8 @@ class Leg:
     commodity: str | None = None
     filename: str = "<unknown>"
     lineno: int = 0
+    title: str = ""
+    capex: bool = False
 
     @property
     def key(self) -> tuple[DealId, int]:

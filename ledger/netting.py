@@ -38,8 +38,8 @@ Example (``tests/fixtures/examples/vendor_financing.csv``)::
     '61.95'
 
 :func:`verify` is the checker beside the solver; :func:`to_json_dict` is the stable JSON
-contract; :func:`eliminations` / :func:`write_eliminations` write the result back as beancount
-entries that move circular revenue to ``Income:Circular:...``.
+contract; :mod:`ledger.eliminations` writes the result back as beancount entries that move
+circular revenue to ``Income:Circular:...``.
 """
 
 from __future__ import annotations
@@ -47,21 +47,15 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from beancount.core import amount as bc_amount
-from beancount.core import data
-from beancount.parser import printer
 
-from ledger.accounts import circular_account, revenue_account
 from ledger.circulation import (
     CanonicalFlow,
     bellman_ford,
@@ -78,34 +72,22 @@ from ledger.model import (
     CENT,
     Cents,
     Company,
-    FlowClass,
-    Leg,
-    account_component,
     from_cents,
-    included_in_basis,
 )
 
 __all__ = [
-    "ELIMINATION_FLAG",
     "SOURCE",
     "CompanyFigures",
     "Cycle",
     "Method",
     "NettingResult",
-    "eliminations",
     "net",
     "to_json_dict",
     "verify",
-    "write_eliminations",
 ]
 
-#: The pseudo-source of the elimination entries this module generates.
+#: The pseudo-source of what this module generates.
 SOURCE = "<roundtrip.netting>"
-#: The flag of elimination transactions. beancount v3 reads only ``* ! & # ? %`` as flags (no
-#: letters), and :mod:`ledger.beancount_io` reads ``*``/``!`` transactions as legs, so the
-#: eliminations get a flag of their own.
-ELIMINATION_FLAG = "%"
-ELIMINATIONS_SUFFIX = ".eliminations.beancount"
 
 _SHARE = Decimal("0.0001")
 
@@ -123,7 +105,8 @@ class CompanyFigures:
 
     ``estimated``: a revenue edge into it, or an edge that circulates money in the same
     strongly connected part of the circulation as one of its circular revenue edges, rests on
-    an estimate. ``paper_gains``: the amounts of the non-cash legs it received (warrants etc.).
+    an estimate. ``paper_gains``: the unrealized gain on the warrants and marked stakes it holds
+    (:func:`ledger.audit.paper_gains`; given to :func:`net`, else 0).
     ``circular_min``/``circular_max``: the range over all maximum circulations (``bounds=True``,
     ``max`` method only), else None.
     """
@@ -204,7 +187,11 @@ class NettingResult:
 
 
 def net(
-    graph: FlowGraph, method: Method | str = Method.MAX, *, bounds: bool = False
+    graph: FlowGraph,
+    method: Method | str = Method.MAX,
+    *,
+    bounds: bool = False,
+    paper_gains: Mapping[Company, Cents] | None = None,
 ) -> NettingResult:
     """Net the graph: circular and organic revenue of every company.
 
@@ -213,14 +200,21 @@ def net(
         method: ``max`` (default) or ``pro-rata``.
         bounds: with ``max``, also compute each company's [min, max] circular revenue over all
             maximum circulations (one pair of LPs per company whose figure can move).
+        paper_gains: each company's paper gains in cents, as
+            :func:`ledger.audit.paper_gains` gives them for the graph's legs, prices, period
+            and basis (the graph holds no prices); reported as they are, 0 when not given.
 
     Raises:
         ValueError: unknown method.
     """
     method = Method(method)
-    if method is Method.MAX:
-        return _net_max(graph, bounds)
-    return _net_pro_rata(graph)
+    result = _net_max(graph, bounds) if method is Method.MAX else _net_pro_rata(graph)
+    if not paper_gains:
+        return result
+    companies = tuple(
+        replace(f, paper_gains=from_cents(paper_gains.get(f.company, 0))) for f in result.companies
+    )
+    return replace(result, companies=companies)
 
 
 def _net_max(graph: FlowGraph, bounds: bool) -> NettingResult:
@@ -381,9 +375,6 @@ def _figures(
         from_ext = rev & (graph.src == ext)
         np.add.at(external, graph.dst[from_ext], graph.cents[from_ext])
     estimated = _estimated(graph, circular, values)
-    paper: dict[Company, Decimal] = defaultdict(lambda: Decimal("0"))
-    for leg in graph.paper:
-        paper[leg.payee] += leg.amount
     result = []
     for name in sorted(graph.companies()):
         node = graph.index(name)
@@ -400,7 +391,7 @@ def _figures(
                 organic=from_cents(g - c),
                 circular_share=_share(c, g),
                 estimated=bool(estimated[node]),
-                paper_gains=paper[name].quantize(CENT),
+                paper_gains=Decimal("0.00"),
                 circular_min=from_cents(low) if bounds else None,
                 circular_max=from_cents(high) if bounds else None,
             )
@@ -718,187 +709,3 @@ def to_json_dict(result: NettingResult) -> dict[str, Any]:
 
 def _money(value: Decimal) -> str:
     return str(value.quantize(CENT))
-
-
-# --------------------------------------------------------------------------------------------
-# Eliminations
-
-
-def eliminations(result: NettingResult, legs: Iterable[Leg]) -> dict[Company, list[Any]]:
-    """Beancount transactions that move circular revenue to ``Income:Circular:...``.
-
-    Per company with circular revenue, one balanced transaction per incoming revenue edge
-    (payer and kind) that carries some of it: ``Income:<Label>:<payer>`` is debited and
-    ``Income:Circular:<Label>:<payer>`` credited, so that ``Income:Sales`` etc. then show
-    organic revenue only. The company's rounded figure is shared among its edges by largest
-    remainder, so the entries add up to it exactly. Dated at the last day of the period (or the
-    last leg date when the period is open), flagged :data:`ELIMINATION_FLAG`, linked to every
-    deal whose legs make up the edge, with ``method``, ``basis`` and ``period`` metadata.
-    """
-    graph = result.graph
-    legs = tuple(legs)
-    day = _elimination_date(graph, legs)
-    deals = _edge_deals(graph, legs)
-    per_edge = np.asarray(result.edge_circular, dtype=np.float64)
-    entries: dict[Company, list[Any]] = {}
-    for figures in result.companies:
-        cents = round(figures.circular * 100)
-        if cents <= 0 or day is None:
-            continue
-        node = graph.index(figures.company)
-        mine = np.flatnonzero(graph.revenue & (graph.dst == node) & (per_edge > 0))
-        shares = _largest_remainder(per_edge[mine], cents)
-        transactions = []
-        for edge, share in sorted(
-            zip(mine.tolist(), shares, strict=True),
-            key=lambda item: (graph.nodes[graph.src[item[0]]], int(graph.kind[item[0]])),
-        ):
-            if share > 0:
-                transactions.append(_elimination(result, edge, share, day, deals))
-        entries[figures.company] = transactions
-    return entries
-
-
-def write_eliminations(
-    result: NettingResult, legs: Iterable[Leg], out_dir: Path
-) -> tuple[Path, ...]:
-    """Write ``<company>.eliminations.beancount`` for every company into ``out_dir``.
-
-    Each company keeps its own book, so each gets its own file: the ``open`` directives of the
-    ``Income:Circular:...`` accounts it uses (its book opens the others) and its elimination
-    transactions. Add ``include "<company>.eliminations.beancount"`` to the book (or load the
-    two together); keep these files out of the books folder, whose every ``*.beancount`` file
-    is read as a book. Companies without circular revenue get a file with the header only.
-
-    Returns:
-        The paths written, in company order.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    entries = eliminations(result, legs)
-    graph = result.graph
-    paths = []
-    for figures in result.companies:
-        transactions = entries.get(figures.company, [])
-        text = _eliminations_text(figures.company, graph, result.method, transactions)
-        path = out_dir / (account_component(figures.company).lower() + ELIMINATIONS_SUFFIX)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-        paths.append(path)
-    return tuple(paths)
-
-
-def _eliminations_text(
-    company: Company, graph: FlowGraph, method: Method, transactions: list[Any]
-) -> str:
-    header = (
-        f"; roundtrip eliminations for {company}: circular revenue ({method.value} method, "
-        f"{graph.basis.value} basis, period {graph.period.label}) moved to Income:Circular.\n"
-        "; Load together with the company's book.\n"
-    )
-    first: dict[str, date] = {}
-    for entry in transactions:
-        for posting in entry.postings:
-            if posting.account.startswith("Income:Circular:"):
-                first.setdefault(posting.account, entry.date)
-    opens = [
-        data.Open(data.new_metadata(SOURCE, 0), day, account, [graph.currency], None)
-        for account, day in sorted(first.items())
-    ]
-    chunks = [header]
-    if opens:
-        chunks.append("\n" + "".join(printer.format_entry(entry) for entry in opens))
-    for entry in transactions:
-        chunks.append("\n" + printer.format_entry(entry))
-    return "".join(chunks)
-
-
-def _elimination(
-    result: NettingResult,
-    edge: int,
-    cents: int,
-    day: date,
-    deals: dict[tuple[str, str, str], set[str]],
-) -> data.Transaction:
-    graph = result.graph
-    payer = graph.nodes[int(graph.src[edge])]
-    payee = graph.nodes[int(graph.dst[edge])]
-    kind = graph.edge_kind(edge)
-    number = from_cents(cents)
-    meta = data.new_metadata(SOURCE, 0)
-    meta.update(
-        {
-            "method": result.method.value,
-            "basis": graph.basis.value,
-            "period": graph.period.label,
-            "counterparty": payer,
-            "kind": kind.value,
-        }
-    )
-    links = frozenset(f"deal-{deal}" for deal in deals.get((payer, payee, kind.value), ()))
-    postings = [
-        data.Posting(
-            revenue_account(kind, payer),
-            bc_amount.Amount(number, graph.currency),
-            None,
-            None,
-            None,
-            None,
-        ),
-        data.Posting(
-            circular_account(kind, payer),
-            bc_amount.Amount(-number, graph.currency),
-            None,
-            None,
-            None,
-            None,
-        ),
-    ]
-    return data.Transaction(
-        meta,
-        day,
-        ELIMINATION_FLAG,
-        None,
-        f"Circular {kind.value} revenue from {payer} ({result.method.value} netting)",
-        frozenset({"circular"}),
-        links,
-        postings,
-    )
-
-
-def _selected(graph: FlowGraph, legs: tuple[Leg, ...]) -> list[Leg]:
-    """The money legs of the graph's period and basis."""
-    return [
-        leg
-        for leg in legs
-        if graph.period.contains(leg.date)
-        and included_in_basis(leg.status, graph.basis)
-        and leg.flow_class is not FlowClass.NONCASH
-    ]
-
-
-def _elimination_date(graph: FlowGraph, legs: tuple[Leg, ...]) -> date | None:
-    if graph.period.end is not None:
-        return graph.period.end - timedelta(days=1)
-    days = [leg.date for leg in _selected(graph, legs)]
-    return max(days) if days else None
-
-
-def _edge_deals(graph: FlowGraph, legs: tuple[Leg, ...]) -> dict[tuple[str, str, str], set[str]]:
-    deals: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for leg in _selected(graph, legs):
-        deals[(leg.payer, leg.payee, leg.kind.value)].add(leg.deal)
-    return deals
-
-
-def _largest_remainder(values: np.ndarray, total: int) -> list[int]:
-    """Whole cents per value, adding up to ``total``, by largest remainder (ties: order)."""
-    if len(values) == 0:
-        return []
-    scaled = values * (total / values.sum()) if values.sum() > 0 else values
-    floors = np.floor(scaled).astype(np.int64)
-    short = total - int(floors.sum())
-    order = np.argsort(-(scaled - floors), kind="stable")
-    floors[order[: max(short, 0)]] += 1
-    return floors.tolist()

@@ -35,6 +35,7 @@ def _read(path: Path) -> Web:
 
 
 def _netting_files(web: Web, stem: str, *, html: bool) -> dict[str, str]:
+    from ledger.audit import paper_gains
     from ledger.flows import build_flow_graph
     from ledger.netting import Method, net, to_json_dict
     from ledger.views import drawing_edges, netting_html, netting_sheets
@@ -42,8 +43,9 @@ def _netting_files(web: Web, stem: str, *, html: bool) -> dict[str, str]:
     files: dict[str, str] = {}
     for basis in Basis:
         graph = build_flow_graph(web.legs, Period(), basis)
+        gains = paper_gains(web.legs, web.prices, Period(), basis)
         for method in Method:
-            result = net(graph, method)
+            result = net(graph, method, paper_gains=gains)
             data = to_json_dict(result)
             name = f"{stem}-{method.value}-{basis.value}"
             title = f"Netting of {web.path.name}/ — method {method.value}, basis {basis.value}"

@@ -155,7 +155,7 @@ def test_nvidia_tranches_are_ten_billion_per_gigawatt_each_tied_to_a_systems_pur
     assert {leg.amount for leg in equity} == {10 * B}
     assert [leg.date for leg in equity] == [leg.date for leg in systems]
     assert all(leg.estimate for leg in systems)
-    assert not any(leg.estimate for leg in equity)
+    assert all(leg.estimate for leg in equity)  # announced amounts, assumed dates
 
 
 def test_xai_spv_is_a_company_of_its_own_financed_by_nvidia_and_outsiders(legs):
@@ -269,6 +269,75 @@ def test_estimated_deals_say_how_they_were_derived():
     deals = yaml.safe_load(DEALS.read_text(encoding="utf-8"))["deals"]
     vague = [d["id"] for d in deals if d.get("estimate") and not _DERIVED.search(d["note"])]
     assert vague == []
+
+
+# --- (c2) statuses follow the file's own rule ------------------------------------------------
+
+#: A source segment that is a filing, a company's own results, announcement or release, a law,
+#: or a confirmation by a party; anything else (a newspaper, a wire, a newsletter) is press.
+_PRIMARY = re.compile(
+    r"8-K|10-Q|10-K|13F|S-1|424B|prospectus|filing|\bresults\b|earnings call|announcement"
+    r"|press release|Pub\. L\.|\bAct\b|confirmed by",
+    re.I,
+)
+
+
+def _primary_sources(source: str) -> list[str]:
+    return [part.strip() for part in source.split(";") if _PRIMARY.search(part)]
+
+
+def test_press_only_deals_are_announced_unless_the_note_says_why(legs):
+    """The status rule of the deals file's header, checked mechanically: a deal with a
+    contracted or realized leg cites a primary source, or its note gives the reason in a
+    sentence starting "Status:". (The historical examples are fictional: no sources.)"""
+    deals = {d["id"]: d for d in yaml.safe_load(DEALS.read_text(encoding="utf-8"))["deals"]}
+    offending = sorted(
+        {
+            leg.deal
+            for leg in legs
+            if leg.status is not Status.ANNOUNCED
+            and not _primary_sources(leg.source)
+            and "Status:" not in str(deals[leg.deal].get("note", "")) + leg.note
+        }
+    )
+    assert offending == []
+
+
+def test_the_rule_catches_a_deal_known_from_one_newspaper_report():
+    assert _primary_sources("Financial Times, 2025-05-23 (Oracle to spend about $40B)") == []
+    assert _primary_sources("Reuters, 2025-03-10; CoreWeave S-1/A and 424B4 prospectus")
+
+
+def test_the_oracle_chip_purchase_known_from_one_report_is_announced(legs):
+    assert {leg.status for leg in _deal(legs, "orcl-nv-chips")} == {Status.ANNOUNCED}
+
+
+_ASSUMED_DATE = re.compile(
+    r"(date|dates|schedule)[^.]*(not disclosed|assum)|assum[^.]*\bdates?\b"
+    r"|booked at the (start|announcement)",
+    re.I,
+)
+
+
+@pytest.mark.parametrize("path", (DEALS, *EXAMPLES), ids=lambda p: p.stem)
+def test_a_leg_whose_date_is_assumed_is_an_estimate(path):
+    legs, _, _ = _read(path)
+    assert [leg.key for leg in legs if _ASSUMED_DATE.search(leg.note) and not leg.estimate] == []
+
+
+def test_the_taxpayer_money_for_the_intel_stake_is_an_estimate(legs):
+    assert all(leg.estimate for leg in _deal(legs, "usgov-chips-funds"))
+
+
+def test_microsofts_legs_with_assumed_dates_are_estimates(legs):
+    msft = {leg.leg: leg.estimate for leg in _deal(legs, "msft-oai-equity")}
+    assert msft == {1: False, 2: True, 3: True, 4: False}
+
+
+def test_chips_and_systems_bought_for_data_centres_are_capitalised(legs):
+    capex = sorted({leg.deal for leg in legs if leg.capex})
+    assert capex == ["cw-nv-chips", "oai-amd-chips", "oai-nv-systems", "orcl-nv-chips", "xai-spv"]
+    assert all(leg.kind is Kind.SALE for leg in legs if leg.capex)
 
 
 # --- (d) the example books' hand-worked figures are what the engine finds -------------------

@@ -53,17 +53,33 @@ def test_show_legs_as_csv_lists_every_leg():
     assert len(result.output.splitlines()) == 5
 
 
-def test_book_writes_one_book_per_company_that_pass_check(tmp_path):
+def test_book_writes_a_book_commitments_and_forward_view_per_company_that_pass_check(tmp_path):
     result = run("book", TRIANGLE, "--out", tmp_path)
     assert result.exit_code == 0
     assert sorted(p.name for p in tmp_path.glob("*.beancount")) == [
-        "nvidia.beancount",
-        "openai.beancount",
-        "oracle.beancount",
+        f"{company}{suffix}"
+        for company in ("nvidia", "openai", "oracle")
+        for suffix in (".beancount", ".commitments.beancount", ".forward.beancount")
     ]
+    assert result.output.splitlines()[1] == (
+        "  nvidia.beancount  nvidia.commitments.beancount  nvidia.forward.beancount"
+    )
     check = run("check", tmp_path)
     assert check.exit_code == 0
     assert check.output.startswith("ok: 4 legs, 3 companies")
+
+
+def test_check_says_how_many_ordinary_transactions_it_left_alone(tmp_path):
+    run("book", TRIANGLE, "--out", tmp_path)
+    book = tmp_path / "oracle.beancount"
+    book.write_text(
+        book.read_text()
+        + '\n2025-10-05 open Expenses:Coffee USD\n2025-10-05 * "Cafe" "Coffee"\n'
+        + "  Expenses:Coffee  4.50 USD\n  Assets:Cash\n"
+    )
+    check = run("check", tmp_path)
+    assert check.exit_code == 0, check.output
+    assert check.output.rstrip().endswith("1 ordinary transaction (not legs) left alone.")
 
 
 def test_book_from_a_deals_file(tmp_path):

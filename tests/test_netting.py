@@ -3,7 +3,7 @@
 The four webs of ``tests/fixtures/examples`` (copies of ``shared/examples``) are netted by both
 methods and compared with the figures worked out by hand in their README; small webs embedded
 below pin down the canonical split, the [min, max] bounds, ``External``, basis and period, the
-checker, the JSON contract and the beancount eliminations.
+checker and the JSON contract (the beancount eliminations: ``tests/test_eliminations.py``).
 """
 
 from __future__ import annotations
@@ -16,23 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from beancount import loader
-from beancount.core import data
 
-from ledger.beancount_io import write_books
 from ledger.flows import build_flow_graph
 from ledger.legs_csv import read_legs_csv
-from ledger.model import EXTERNAL, Basis, Kind, Leg, Period, Status, account_component
-from ledger.netting import (
-    ELIMINATION_FLAG,
-    Method,
-    NettingResult,
-    eliminations,
-    net,
-    to_json_dict,
-    verify,
-    write_eliminations,
-)
+from ledger.model import EXTERNAL, Basis, Kind, Leg, Period, Status
+from ledger.netting import Method, NettingResult, net, to_json_dict, verify
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "examples"
 EXAMPLE_NAMES = ("vendor_financing", "triangle", "dotcom_ads", "capacity_swap")
@@ -174,16 +162,29 @@ def test_circular_share_is_circular_over_gross():
     assert result.company("OpenAI").circular_share == Decimal("0.0000")  # no revenue at all
 
 
-def test_warrants_are_paper_gains_not_flows():
-    """A warrant moves no money: no cycle through it, its value is a paper gain."""
+def test_warrants_are_paper_not_flows():
+    """A warrant moves no money: no cycle through it, and its grant value is no paper gain."""
     legs = [
         leg("grant", "AMD", "OpenAI", "warrant", "97"),
         leg("chips", "OpenAI", "AMD", "sale", "5"),
     ]
     result = netted(legs)
     assert circular(result) == {"AMD": "0.00", "OpenAI": "0.00"}
-    assert result.company("OpenAI").paper_gains == Decimal("97.00")
+    assert result.company("OpenAI").paper_gains == Decimal("0.00")
     assert result.cycles == ()
+
+
+def test_paper_gains_are_reported_as_given_and_do_not_touch_the_netting():
+    """net() takes each holder's paper gains (audit.paper_gains) and changes nothing else."""
+    legs = [
+        leg("grant", "AMD", "OpenAI", "warrant", "97"),
+        leg("chips", "OpenAI", "AMD", "sale", "5"),
+    ]
+    graph = build_flow_graph(legs)
+    plain, marked = net(graph), net(graph, paper_gains={"OpenAI": 12_345})
+    assert marked.company("OpenAI").paper_gains == Decimal("123.45")
+    assert marked.company("AMD").paper_gains == Decimal("0.00")
+    assert circular(marked) == circular(plain) and organic(marked) == organic(plain)
 
 
 def test_unknown_method_is_refused():
@@ -537,126 +538,3 @@ def test_json_bounds_are_strings_when_asked_for():
 def test_json_dumps_and_loads_back_unchanged(method):
     payload = to_json_dict(net(build_flow_graph(example("triangle")), method, bounds=True))
     assert json.loads(json.dumps(payload)) == payload
-
-
-# --------------------------------------------------------------------------------------------
-# Eliminations written back as beancount entries
-
-
-ELIMINATION_WEBS = {
-    "triangle": lambda: example("triangle"),
-    "vendor_financing": lambda: example("vendor_financing"),
-    "dotcom_ads": lambda: example("dotcom_ads"),
-    "capacity_swap": lambda: example("capacity_swap"),
-    # Fractional canonical split: A gets 0.505 back through each of B and C.
-    "tie_of_a_cent": lambda: [leg("stake", "A", "H", "equity", "1.01"), *tie()[1:]],
-}
-
-
-def load_with_eliminations(tmp_path: Path, legs, method: str = "max"):
-    """Books and elimination files written to tmp_path; per company the loaded entries."""
-    result = net(build_flow_graph(legs), method)
-    books = tmp_path / "books"
-    write_books(legs, books)
-    paths = write_eliminations(result, legs, tmp_path / "eliminations")
-    loaded = {}
-    for figures, path in zip(result.companies, paths, strict=True):
-        book = books / f"{account_component(figures.company).lower()}.beancount"
-        wrapper = tmp_path / f"{figures.company}-with-eliminations.beancount"
-        wrapper.write_text(f'include "{book}"\ninclude "{path}"\n', encoding="utf-8")
-        entries, errors, _ = loader.load_file(str(wrapper))
-        loaded[figures.company] = (figures, entries, errors)
-    return result, loaded
-
-
-def income(entries, prefix: str) -> Decimal:
-    return sum(
-        (
-            posting.units.number
-            for entry in entries
-            if isinstance(entry, data.Transaction)
-            for posting in entry.postings
-            if posting.account.startswith(prefix)
-        ),
-        Decimal(0),
-    )
-
-
-@pytest.mark.parametrize("web", sorted(ELIMINATION_WEBS))
-def test_eliminations_load_with_each_book_without_errors(tmp_path, web):
-    _, loaded = load_with_eliminations(tmp_path, ELIMINATION_WEBS[web]())
-    assert {company: errors for company, (_, _, errors) in loaded.items()} == {
-        company: [] for company in loaded
-    }
-
-
-@pytest.mark.parametrize("web", sorted(ELIMINATION_WEBS))
-def test_eliminated_income_is_the_circular_revenue(tmp_path, web):
-    """Income is negative in beancount: Income:Circular:* sums to minus the circular figure."""
-    _, loaded = load_with_eliminations(tmp_path, ELIMINATION_WEBS[web]())
-    for figures, entries, _ in loaded.values():
-        assert -income(entries, "Income:Circular:") == figures.circular, figures.company
-
-
-@pytest.mark.parametrize("web", sorted(ELIMINATION_WEBS))
-def test_revenue_left_after_eliminations_is_organic(tmp_path, web):
-    _, loaded = load_with_eliminations(tmp_path, ELIMINATION_WEBS[web]())
-    for figures, entries, _ in loaded.values():
-        left = sum(
-            (income(entries, f"Income:{label}:") for label in ("Sales", "Cloud", "Lease")),
-            Decimal(0),
-        )
-        assert -left == figures.organic, figures.company
-
-
-def test_pro_rata_eliminations_add_up_to_the_pro_rata_figures(tmp_path):
-    _, loaded = load_with_eliminations(tmp_path, example("triangle"), "pro-rata")
-    assert {c: -income(entries, "Income:Circular:") for c, (_, entries, _) in loaded.items()} == {
-        "Nvidia": Decimal("27.78"),
-        "OpenAI": Decimal("0"),
-        "Oracle": Decimal("40.00"),
-    }
-
-
-def test_a_company_without_circular_revenue_gets_a_header_only_file(tmp_path):
-    legs = example("triangle")
-    paths = write_eliminations(netted(legs), legs, tmp_path)
-    assert [p.name for p in paths] == [
-        "nvidia.eliminations.beancount",
-        "openai.eliminations.beancount",
-        "oracle.eliminations.beancount",
-    ]
-    openai = paths[1].read_text()
-    assert openai.startswith("; roundtrip eliminations for OpenAI")
-    assert all(line.startswith(";") for line in openai.splitlines() if line)
-
-
-def test_elimination_entries_are_flagged_and_linked_to_their_deals():
-    legs = example("triangle")
-    entries = eliminations(netted(legs), legs)
-    nvidia = entries["Nvidia"]
-    assert [(e.flag, sorted(e.links)) for e in nvidia] == [
-        (ELIMINATION_FLAG, ["deal-oai-nv-chips"]),
-        (ELIMINATION_FLAG, ["deal-orcl-nv-chips"]),
-    ]
-    assert [[(p.account, str(p.units.number)) for p in e.postings] for e in nvidia] == [
-        [("Income:Sales:OpenAI", "60.00"), ("Income:Circular:Sales:OpenAI", "-60.00")],
-        [("Income:Sales:Oracle", "40.00"), ("Income:Circular:Sales:Oracle", "-40.00")],
-    ]
-
-
-def test_eliminations_are_dated_on_the_last_day_of_the_period():
-    legs = example("triangle")
-    graph = build_flow_graph(legs, Period.parse("2025"))
-    entries = eliminations(net(graph), legs)
-    assert {e.date for e in entries["Nvidia"]} == {date(2025, 12, 31)}
-
-
-def test_eliminations_of_a_fractional_split_add_up_to_the_rounded_figure():
-    """A gets 0.505 back through B and through C: its two entries give 1.01, not 1.00/1.02."""
-    legs = ELIMINATION_WEBS["tie_of_a_cent"]()
-    result = netted(legs)
-    assert circular(result) == {"A": "1.01", "B": "0.50", "C": "0.50", "H": "0.00"}
-    entries = eliminations(result, legs)["A"]
-    amounts = sorted(e.postings[0].units.number for e in entries)
-    assert amounts == [Decimal("0.50"), Decimal("0.51")]

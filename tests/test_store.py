@@ -278,8 +278,9 @@ def test_a_changed_amount_updates_the_leg_its_postings_and_its_deal(engine: Engi
 def test_a_changed_payer_moves_the_postings_to_its_book(engine: Engine) -> None:
     load_legs(engine, WEB)
     summary = load_legs(engine, [replace(WEB[1], payer="Oracle")])
-    # Nvidia's two postings name another account, OpenAI's two go, Oracle's two come.
-    assert (summary.posting.inserted, summary.posting.updated, summary.posting.deleted) == (4, 0, 4)
+    # Nvidia's income posting names another account (its cash posting stays), OpenAI's two
+    # go, Oracle's two come.
+    assert (summary.posting.inserted, summary.posting.updated, summary.posting.deleted) == (3, 0, 3)
     with engine.connect() as connection:
         rows = connection.execute(
             select(PostingTable.book, PostingTable.account)
@@ -287,10 +288,10 @@ def test_a_changed_payer_moves_the_postings_to_its_book(engine: Engine) -> None:
             .order_by(PostingTable.book, PostingTable.account)
         ).all()
     assert [tuple(row) for row in rows] == [
-        ("Nvidia", "Assets:Receivable:Oracle"),
+        ("Nvidia", "Assets:Cash"),
         ("Nvidia", "Income:Sales:Oracle"),
+        ("Oracle", "Assets:Cash"),
         ("Oracle", "Expenses:Purchases:Nvidia"),
-        ("Oracle", "Liabilities:Payable:Nvidia"),
     ]
 
 
@@ -326,9 +327,9 @@ def test_postings_follow_the_chart_of_accounts(engine: Engine) -> None:
         ).all()
     big = D("100000000000.00")
     assert [tuple(row) for row in rows] == [
+        ("Nvidia", "Assets:Cash", -big),
         ("Nvidia", "Assets:Investments:OpenAI", big),
-        ("Nvidia", "Liabilities:Payable:OpenAI", -big),
-        ("OpenAI", "Assets:Receivable:Nvidia", big),
+        ("OpenAI", "Assets:Cash", big),
         ("OpenAI", "Equity:Issued:Nvidia", -big),
     ]
 

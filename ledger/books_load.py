@@ -1,0 +1,76 @@
+"""beancount's loader, as ``bean-check`` runs it, minus two side effects of beancount 3.2.
+
+Every read of a book by roundtrip goes through :func:`load`. It gives what ``bean-check`` gives
+(parse, booking, plugins, the basic validations and the "hardcore" data-type validation) and
+works around two behaviours of beancount 3.2's loader:
+
+1. **A global list that grows.** ``beancount.ops.validation.validate`` does::
+
+       validation_tests = VALIDATIONS
+       if extra_validations:
+           validation_tests += extra_validations
+
+   which extends the module-level ``VALIDATIONS`` list (the same object as
+   ``BASIC_VALIDATIONS``) **in place**. ``loader.load_file(..., extra_validations=
+   HARDCORE_VALIDATIONS)``, which is what ``bean-check`` does, thus adds one more pass of
+   ``validate_data_types`` to every later load in the process: reading 400 books ran 407
+   validation passes on the last one (upstream bug; the fix is ``validation_tests =
+   VALIDATIONS + extra_validations``). Here the loader runs with no extra validations (so the
+   list is left alone) and :func:`load` runs ``validate_data_types`` itself, once.
+2. **A read that writes.** ``load_file`` goes through a pickle cache that is on by default
+   and writes ``.<book>.beancount.picklecache`` next to any book that took over a second to
+   load: a read writing into the user's folder. :func:`load` calls the uncached loader
+   (``loader._load``, what ``load_file`` calls on a cache miss), so nothing is written.
+
+``loader._load`` is private; it has had this signature since beancount 3.0 and takes several
+sources at once, which is how a book and its commitments file are loaded as one ledger.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from beancount import loader
+from beancount.ops import validation
+
+from ledger.model import LedgerError
+
+__all__ = ["Loaded", "load", "loader_name"]
+
+Loaded = tuple[list[Any], tuple[LedgerError, ...], dict[str, Any]]
+
+
+def loader_name(path: Path | str) -> str:
+    """The file name beancount's loader puts in the metadata of what it reads from ``path``."""
+    return os.path.normpath(os.path.abspath(str(path)))
+
+
+def load(paths: Sequence[Path | str]) -> Loaded:
+    """Load ``paths`` as one ledger (the first is the top level: its options count).
+
+    Returns:
+        beancount's entries, its errors as :class:`~ledger.model.LedgerError` (each at the
+        file, as given, and line beancount reports), and the options map.
+    """
+    sources = [(loader_name(path), True) for path in paths]
+    entries, errors, options = loader._load(sources, None, None, None)
+    errors = list(errors) + list(validation.validate_data_types(entries, options))
+    names = {loader_name(path): str(path) for path in paths}
+    return entries, tuple(convert_error(error, names) for error in errors), options
+
+
+def convert_error(error: Any, names: dict[str, str]) -> LedgerError:
+    """A beancount error as a LedgerError, its file named as the caller named it."""
+    source = error.source or {}
+    filename = source.get("filename") or "<beancount>"
+    entry_meta = getattr(error.entry, "meta", None) or {}
+    deal = entry_meta.get("deal")
+    return LedgerError(
+        names.get(filename, filename),
+        int(source.get("lineno") or 0),
+        str(error.message).strip(),
+        deal if isinstance(deal, str) else None,
+    )

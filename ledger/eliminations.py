@@ -1,0 +1,334 @@
+"""Netting written back into the books: eliminations of circular revenue, per quarter.
+
+In: a :class:`~ledger.netting.NettingResult` and the legs it was netted from. Out: per
+company with circular revenue, balanced beancount transactions that move it from
+``Income:<Label>:<payer>`` to ``Income:Circular:<Label>:<payer>`` (flag ``%``, tag
+``#circular``, linked ``^deal-<id>`` to the deals whose legs carry it), so that a book loaded
+with its eliminations shows organic revenue on ``Income:Sales`` etc., and Fava's time filter
+shows each period's part.
+
+**How the figures are dated** (what an auditor reproduces from the netting JSON and the legs):
+
+1. A company's circular figure (rounded to the cent) is shared among its incoming revenue
+   edges (payer, kind) in proportion to the circulation on each edge, by largest remainder,
+   so the edges add up to the figure exactly (as the netting reports it).
+2. Each edge's share is pro-rated over the legs that make up the edge in the netted period and
+   basis, in proportion to their amounts, in whole cents by largest remainder (ties: the
+   earlier leg). The netted figures themselves never change: only where they are dated.
+3. The legs' shares are added up per calendar quarter; each quarter's sum is one transaction
+   dated on the quarter's last day, or on the period's last day when the period ends first.
+
+So a 2025 time filter over the book plus its eliminations shows the circular revenue carried by
+2025's legs, and the eliminations over all dates add up to the netted figure. Example: an edge
+with 90 circular out of legs of 100 (2025-02-10) and 200 (2025-08-01) gives 30.00 dated
+2025-03-31 and 60.00 dated 2025-09-30.
+
+:func:`write_eliminations` writes one ``<slug>.eliminations.beancount`` per company (header-only
+when it has no circular revenue) with its own ``option "title"``; given the books it was netted
+from, it includes the company's book (and, for the contracted or announced basis, its
+commitments file), so ``fava out/<slug>.eliminations.beancount`` opens the netted view.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from beancount.core import amount as bc_amount
+from beancount.core import data
+
+from ledger.accounts import circular_account, revenue_account
+from ledger.books_write import BOOK_SUFFIX, COMMITMENTS_SUFFIX, ELIMINATIONS_SUFFIX, book_slug
+from ledger.model import (
+    Basis,
+    Company,
+    FlowClass,
+    Kind,
+    Leg,
+    from_cents,
+    included_in_basis,
+)
+from ledger.netting import NettingResult
+
+__all__ = [
+    "ELIMINATIONS_SUFFIX",
+    "ELIMINATION_FLAG",
+    "SOURCE",
+    "eliminations",
+    "eliminations_text",
+    "write_eliminations",
+]
+
+#: The pseudo-source of the elimination entries this module generates.
+SOURCE = "<roundtrip.eliminations>"
+#: The flag of elimination transactions. beancount v3 reads only ``* ! & # ? %`` as flags (no
+#: letters), and the books reader reads ``*``/``!`` transactions with a ``deal`` key as legs,
+#: so the eliminations get a flag of their own.
+ELIMINATION_FLAG = "%"
+
+_Edge = tuple[Company, Company, Kind]
+
+
+def eliminations(result: NettingResult, legs: Iterable[Leg]) -> dict[Company, list[Any]]:
+    """Beancount transactions that move circular revenue to ``Income:Circular:...``.
+
+    Per company with circular revenue, one balanced transaction per incoming revenue edge
+    (payer and kind) and calendar quarter of the legs that carry it, dated at the quarter's
+    last day (see the module docstring); ``method``, ``basis``, ``period``, ``quarter``,
+    ``counterparty`` and ``kind`` metadata. Companies in date, then payer, then kind order.
+    """
+    graph = result.graph
+    by_edge = _edge_legs(result, tuple(legs))
+    per_edge = np.asarray(result.edge_circular, dtype=np.float64)
+    entries: dict[Company, list[Any]] = {}
+    for figures in result.companies:
+        cents = round(figures.circular * 100)
+        if cents <= 0:
+            continue
+        node = graph.index(figures.company)
+        mine = np.flatnonzero(graph.revenue & (graph.dst == node) & (per_edge > 0))
+        shares = _largest_remainder(per_edge[mine].tolist(), cents)
+        transactions = []
+        for edge, share in zip(mine.tolist(), shares, strict=True):
+            key = (graph.nodes[int(graph.src[edge])], figures.company, graph.edge_kind(edge))
+            if share > 0 and by_edge.get(key):
+                transactions += _edge_eliminations(result, key, share, by_edge[key])
+        transactions.sort(key=lambda t: (t.date, t.meta["counterparty"], t.meta["kind"]))
+        entries[figures.company] = transactions
+    return entries
+
+
+def _edge_legs(result: NettingResult, legs: tuple[Leg, ...]) -> dict[_Edge, list[Leg]]:
+    """The money legs of the graph's period and basis, per edge, in date order."""
+    graph = result.graph
+    found: dict[_Edge, list[Leg]] = defaultdict(list)
+    for leg in sorted(legs, key=lambda leg: (leg.date, leg.deal, leg.leg)):
+        if (
+            graph.period.contains(leg.date)
+            and included_in_basis(leg.status, graph.basis)
+            and leg.flow_class is not FlowClass.NONCASH
+        ):
+            found[(leg.payer, leg.payee, Kind(leg.kind))].append(leg)
+    return found
+
+
+def _edge_eliminations(
+    result: NettingResult, edge: _Edge, cents: int, legs: list[Leg]
+) -> list[data.Transaction]:
+    """One edge's circular cents pro-rated over its legs, summed per quarter."""
+    weights = [int(leg.amount * 100) for leg in legs]
+    shares = _largest_remainder(weights, cents)
+    quarters: dict[date, tuple[int, set[str]]] = {}
+    for leg, share in zip(legs, shares, strict=True):
+        if share <= 0:
+            continue
+        day = _quarter_end(leg.date, result.graph.period.end)
+        total, deals = quarters.get(day, (0, set()))
+        quarters[day] = (total + share, deals | {leg.deal})
+    return [
+        _elimination(result, edge, total, day, deals)
+        for day, (total, deals) in sorted(quarters.items())
+    ]
+
+
+def _quarter_end(day: date, period_end: date | None) -> date:
+    """The last day of ``day``'s calendar quarter, or of the period if that comes first."""
+    month = 3 * ((day.month - 1) // 3) + 3
+    end = date(day.year + 1, 1, 1) if month == 12 else date(day.year, month + 1, 1)
+    last = end - timedelta(days=1)
+    if period_end is not None and period_end - timedelta(days=1) < last:
+        return period_end - timedelta(days=1)
+    return last
+
+
+def _quarter_label(day: date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def _elimination(
+    result: NettingResult, edge: _Edge, cents: int, day: date, deals: set[str]
+) -> data.Transaction:
+    graph = result.graph
+    payer, _, kind = edge
+    number = from_cents(cents)
+    meta = data.new_metadata(SOURCE, 0)
+    meta.update(
+        {
+            "method": result.method.value,
+            "basis": graph.basis.value,
+            "period": graph.period.label,
+            "quarter": _quarter_label(day),
+            "counterparty": payer,
+            "kind": kind.value,
+        }
+    )
+    postings = [
+        data.Posting(
+            revenue_account(kind, payer),
+            bc_amount.Amount(number, graph.currency),
+            None,
+            None,
+            None,
+            None,
+        ),
+        data.Posting(
+            circular_account(kind, payer),
+            bc_amount.Amount(-number, graph.currency),
+            None,
+            None,
+            None,
+            None,
+        ),
+    ]
+    return data.Transaction(
+        meta,
+        day,
+        ELIMINATION_FLAG,
+        None,
+        f"Circular {kind.value} revenue from {payer}, {_quarter_label(day)} "
+        f"({result.method.value} netting)",
+        frozenset({"circular"}),
+        frozenset(f"deal-{deal}" for deal in sorted(deals)),
+        postings,
+    )
+
+
+def _largest_remainder(weights: Sequence[float | int], total: int) -> list[int]:
+    """Whole cents per weight, adding up to ``total``, by largest remainder (ties: order).
+
+    Integer weights are split exactly (integer arithmetic); float weights (the circulation on
+    edges) are scaled in floating point first.
+    """
+    if not weights:
+        return []
+    if all(isinstance(w, int) for w in weights):
+        whole = sum(weights)
+        if whole <= 0:
+            return [0] * len(weights)
+        floors = [total * int(w) // whole for w in weights]
+        rests = [total * int(w) % whole for w in weights]
+    else:
+        values = np.asarray(weights, dtype=np.float64)
+        scaled = values * (total / values.sum()) if values.sum() > 0 else values
+        floors = np.floor(scaled).astype(np.int64).tolist()
+        rests = (scaled - np.floor(scaled)).tolist()
+    short = total - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: -rests[i])
+    for i in order[: max(short, 0)]:
+        floors[i] += 1
+    return floors
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+
+
+def eliminations_text(
+    company: Company,
+    result: NettingResult,
+    transactions: Sequence[data.Transaction],
+    includes: Sequence[str] = (),
+) -> str:
+    """The text of one company's eliminations file (rendered directly, byte-stable)."""
+    graph = result.graph
+    what = f"{result.method.value} netting, {graph.basis.value} basis, period {graph.period.label}"
+    lines = [
+        f"; roundtrip eliminations for {company}: circular revenue moved to Income:Circular",
+        f"; ({what}), one transaction per payer, kind and quarter of the legs carrying it.",
+    ]
+    if includes:
+        lines.append("; Open this file in Fava or bean-query: it includes the book it nets.")
+    else:
+        lines.append("; Load it together with the company's book (include both from one file).")
+    lines += ["", f'option "title" "{_escape(company)}: organic revenue ({what})"']
+    if includes:
+        lines += ["", *(f'include "{_escape(name)}"' for name in includes)]
+    first: dict[str, date] = {}
+    for entry in transactions:
+        for posting in entry.postings:
+            if posting.account.startswith("Income:Circular:"):
+                first.setdefault(posting.account, entry.date)
+    if first:
+        lines.append("")
+        lines += [
+            f"{day} open {account:<52} {graph.currency}"
+            for account, day in sorted(first.items(), key=lambda item: (item[1], item[0]))
+        ]
+    text = "\n".join(lines) + "\n"
+    return text + "".join("\n" + _transaction_text(entry) for entry in transactions)
+
+
+def _transaction_text(entry: data.Transaction) -> str:
+    links = "".join(f" ^{link}" for link in sorted(entry.links))
+    tags = "".join(f" #{tag}" for tag in sorted(entry.tags))
+    lines = [f'{entry.date} {entry.flag} "{_escape(entry.narration)}"{tags}{links}']
+    for key in ("method", "basis", "period", "quarter", "counterparty", "kind"):
+        lines.append(f'  {key}: "{_escape(str(entry.meta[key]))}"')
+    width = max(len(p.account) for p in entry.postings)
+    amounts = [format(p.units.number, ",") for p in entry.postings]
+    right = max(len(a) for a in amounts)
+    lines += [
+        f"  {p.account:<{width}}  {a:>{right}} {p.units.currency}"
+        for p, a in zip(entry.postings, amounts, strict=True)
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _includes(
+    company: Company, result: NettingResult, books: Path | None, out_dir: Path
+) -> list[str]:
+    """The company's files the eliminations apply to, relative to ``out_dir``, if known."""
+    if books is None:
+        return []
+    slug = book_slug(company)
+    suffixes = [BOOK_SUFFIX]
+    if result.graph.basis is not Basis.REALIZED:
+        suffixes.append(COMMITMENTS_SUFFIX)
+    paths = [books / (slug + suffix) for suffix in suffixes]
+    if not all(path.is_file() for path in paths):
+        return []
+    return [os.path.relpath(path.absolute(), out_dir.absolute()) for path in paths]
+
+
+def write_eliminations(
+    result: NettingResult,
+    legs: Iterable[Leg],
+    out_dir: Path,
+    books: Path | None = None,
+) -> tuple[Path, ...]:
+    """Write ``<slug>.eliminations.beancount`` for every company into ``out_dir``.
+
+    Each company keeps its own book, so each gets its own file: its own ``option "title"``,
+    the ``open`` directives of the ``Income:Circular:...`` accounts it uses (its book opens
+    the others) and its elimination transactions. ``books``: the folder of books that were
+    netted; the file then includes the company's book (and commitments, unless the basis is
+    realized), relative to ``out_dir``. Keep these files out of the books folder. Companies
+    without circular revenue get a file with the header only.
+
+    Returns:
+        The paths written, in company order.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    entries = eliminations(result, legs)
+    paths = []
+    for figures in result.companies:
+        includes = _includes(figures.company, result, books, out_dir)
+        text = eliminations_text(
+            figures.company, result, entries.get(figures.company, []), includes
+        )
+        path = out_dir / (book_slug(figures.company) + ELIMINATIONS_SUFFIX)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        paths.append(path)
+    return tuple(paths)

@@ -1,0 +1,115 @@
+"""Reading books costs the same every time and writes nothing (issue 15, items 1 and 2).
+
+beancount 3.2's ``validate`` extends the module-level ``VALIDATIONS`` list in place with every
+call's ``extra_validations``, and its loader writes ``.<book>.picklecache`` files next to books
+that take over a second to load; :mod:`ledger.books_load` works around both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from beancount import loader
+from beancount.ops import validation
+
+from ledger.books_load import load
+from ledger.books_read import check_books, read_books
+
+BOOKS = Path(__file__).parent.parent / "books"
+
+
+def _listing(folder: Path) -> list[tuple[str, int, int]]:
+    """Every file under ``folder``, hidden ones included, with its size and mtime."""
+    return sorted(
+        (str(path.relative_to(folder)), path.stat().st_size, path.stat().st_mtime_ns)
+        for path in folder.rglob("*")
+    )
+
+
+def test_reading_the_shipped_books_twice_leaves_beancounts_validation_list_alone():
+    before = list(validation.VALIDATIONS)
+    for _ in range(2):
+        assert read_books(BOOKS).errors == ()
+        assert check_books(BOOKS) == ()
+    assert before == validation.VALIDATIONS
+    assert before == validation.BASIC_VALIDATIONS
+
+
+def test_a_read_of_the_shipped_books_costs_no_more_than_the_one_before():
+    """After a warm-up read, the next read costs at most 1.5 times the previous one (with the
+    upstream bug each read ran one more data-type validation per book already read)."""
+    read_books(BOOKS)
+    costs = []
+    for _ in range(2):
+        start = time.perf_counter()
+        read_books(BOOKS)
+        costs.append(time.perf_counter() - start)
+    assert costs[1] <= 1.5 * costs[0], costs
+
+
+BAD_PLUGIN = """\
+__plugins__ = ["bad"]
+
+
+def bad(entries, options):
+    return [e._replace(tags=list(e.tags)) if hasattr(e, "tags") else e for e in entries], []
+"""
+
+BOOK_WITH_BAD_PLUGIN = """\
+option "title" "A"
+option "insert_pythonpath" "TRUE"
+plugin "bad_tags_plugin"
+2025-01-01 open Assets:Cash USD
+2025-01-01 open Income:Sales:B USD
+2025-01-02 * "B" "Sale to B"
+  Assets:Cash  1.00 USD
+  Income:Sales:B
+"""
+
+
+def test_the_loader_still_runs_bean_checks_data_type_validation(tmp_path: Path):
+    """A plugin that leaves a list where beancount wants a set: bean-check's hardcore check
+    reports it, and so does load(); the basic validations alone do not."""
+    (tmp_path / "bad_tags_plugin.py").write_text(BAD_PLUGIN)
+    path = tmp_path / "a.beancount"
+    path.write_text(BOOK_WITH_BAD_PLUGIN)
+    _, errors, _ = load([path])
+    assert [e.message for e in errors] == ["Invalid data types: Invalid tags type: <class 'list'>"]
+    assert loader._load([(str(path), True)], None, None, None)[1] == []
+
+
+def test_reading_a_books_folder_writes_nothing_into_it(tmp_path: Path):
+    folder = tmp_path / "books"
+    shutil.copytree(BOOKS, folder)
+    before = _listing(folder)
+    read_books(folder)
+    check_books(folder)
+    assert _listing(folder) == before
+
+
+@pytest.fixture
+def eager_pickle_cache(monkeypatch: pytest.MonkeyPatch):
+    """beancount's loader with its pickle cache written after any load, however quick."""
+    monkeypatch.delenv("BEANCOUNT_DISABLE_LOAD_CACHE", raising=False)
+    monkeypatch.setattr(loader, "PICKLE_CACHE_THRESHOLD", 0.0)
+    loader.initialize(use_cache=True)
+    yield
+    monkeypatch.undo()
+    loader.initialize(use_cache=True)
+
+
+def test_no_pickle_cache_is_written_even_where_beancount_would_write_one(
+    tmp_path: Path, eager_pickle_cache: None
+):
+    folder = tmp_path / "books"
+    shutil.copytree(BOOKS, folder)
+    before = _listing(folder)
+    read_books(folder)
+    check_books(folder)
+    assert _listing(folder) == before
+    loader.load_file(str(folder / "nvidia.beancount"))  # the test can fail: beancount writes
+    assert ".nvidia.beancount.picklecache" in os.listdir(folder)
