@@ -239,7 +239,8 @@ def eliminations_text(
     what = f"{result.method.value} netting, {graph.basis.value} basis, period {graph.period.label}"
     lines = [
         f"; roundtrip eliminations for {company}: circular revenue moved to Income:Circular",
-        f"; ({what}), one transaction per payer, kind and quarter of the legs carrying it.",
+        f"; ({what}): one transaction per payer, kind and quarter",
+        "; of the legs that carry it.",
     ]
     if includes:
         lines.append("; Open this file in Fava or bean-query: it includes the book it nets.")
