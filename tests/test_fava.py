@@ -43,15 +43,17 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 @pytest.fixture(scope="module")
-def fava() -> Any:
+def fava(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A Fava server over every book and forward view; yields its base URL."""
     port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from fava.cli import main; main()", "--host", "127.0.0.1",
-         "--port", str(port), *map(str, LEDGERS)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
+    log = tmp_path_factory.mktemp("fava") / "fava.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-c", "from fava.cli import main; main()", "--host", "127.0.0.1",
+             "--port", str(port), *map(str, LEDGERS)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -59,9 +61,9 @@ def fava() -> Any:
             try:
                 _get(f"{base}/nvidia/api/errors")
                 break
-            except OSError:
+            except OSError as error:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(server.stderr.read().decode() if server.stderr else "")
+                    raise RuntimeError(log.read_text(errors="replace")) from error
                 time.sleep(0.3)
         yield base
     finally:
