@@ -20,11 +20,10 @@ even without legs). Out, per company ``<slug>`` (its account component lowercase
     what happened and what is promised; Fava's tag filter (``#contracted``) or bean-query
     (``WHERE 'contracted' IN tags``) selects the signed part.
 
-``External`` keeps no book, so its legs appear in the other company's book only. A book (real
-output of the two legs of ``tests/test_books_write.py``'s ``TINY``)::
+``External`` keeps no book, so its legs appear in the other company's book only. The book of
+Nvidia for ``tests/test_books_write.py``'s ``TINY`` (Nvidia invests 100 in OpenAI; OpenAI is
+to buy 60.50 of chips), header comment left out::
 
-    ; Nvidia: what happened (realized legs), as `roundtrip book` writes it.
-    ; ...
     option "title" "Nvidia"
     option "operating_currency" "USD"
     option "render_commas" "TRUE"
@@ -32,8 +31,8 @@ output of the two legs of ``tests/test_books_write.py``'s ``TINY``)::
     2025-09-22 custom "fava-option" "locale" "en_US"
     2025-09-22 custom "fava-option" "invert-income-liabilities-equity" "true"
 
-    2025-09-22 open Assets:Cash                                         USD
-    2025-09-22 open Assets:Investments:OpenAI                           USD
+    2025-09-22 open Assets:Cash                                          USD
+    2025-09-22 open Assets:Investments:OpenAI                            USD
 
     2025-09-22 * "OpenAI" "Investment in OpenAI: Nvidia to invest in OpenAI" ^deal-nv-oai
       deal: "nv-oai"
@@ -41,8 +40,12 @@ output of the two legs of ``tests/test_books_write.py``'s ``TINY``)::
       counterparty: "OpenAI"
       kind: "equity"
       status: "realized"
+      source: "PR"
       Assets:Investments:OpenAI   100.00 USD
       Assets:Cash                -100.00 USD
+
+and its commitments file holds ``2025-10-01 ! "OpenAI" "Sale to OpenAI: ..." #contracted``
+with ``Assets:Cash 60.50 USD`` / ``Income:Sales:OpenAI -60.50 USD``.
 
 **Conventions** (what the reader, :mod:`ledger.books_read`, relies on). The title option is the
 company's display name. ``operating_currency`` lists the currencies of all the company's legs

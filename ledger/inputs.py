@@ -9,8 +9,9 @@ path                   read as
 =====================  ===============================================
 ``*.yaml`` / ``*.yml``  deals file (templates expanded), :mod:`ledger.deals`
 ``*.csv``               flat legs CSV, :mod:`ledger.legs_csv`
-a folder                every ``*.beancount`` book in it, :mod:`ledger.beancount_io`
-``*.beancount``         that one book (legs that need another book are one-sided)
+a folder                every book in it with its commitments, :mod:`ledger.books_read`
+``*.beancount``         that one book and its commitments (legs that need another book are
+                        one-sided)
 =====================  ===============================================
 """
 
@@ -53,7 +54,7 @@ def read_web(path: Path) -> Web:
     if not path.exists():
         return Web(path, (), (), (), (LedgerError(str(path), 0, "no such file or folder"),), "")
     if path.is_dir() or path.suffix == ".beancount":
-        from ledger.beancount_io import read_books
+        from ledger.books_read import read_books
 
         books = read_books(path)
         return Web(

@@ -203,6 +203,23 @@ def test_tax_is_an_expense_of_the_payer_and_a_receipt_of_the_government():
     ]
 
 
+def test_a_dividend_reduces_the_payers_equity_and_is_income_apart_from_revenue():
+    legs = [leg("payout", "CoreWeave", "Nvidia", "dividend", "10000000")]
+    assert entries(legs, "CoreWeave") == [
+        """\
+2025-03-31 * "Nvidia" "Dividend to Nvidia" ^deal-payout
+  deal: "payout"
+  leg: 1
+  counterparty: "Nvidia"
+  kind: "dividend"
+  status: "realized"
+  Equity:Dividends:Nvidia   10,000,000.00 USD
+  Assets:Cash              -10,000,000.00 USD
+"""
+    ]
+    assert "  Income:Dividends:CoreWeave  -10,000,000.00 USD\n" in entries(legs, "Nvidia")[0]
+
+
 def test_an_undrawn_backstop_is_disclosed_not_booked_and_a_draw_is_a_purchase():
     """ASC 460: a contingent obligation posts nothing until drawn; its amount is metadata in
     the commitments file. A drawn backstop is bought capacity."""

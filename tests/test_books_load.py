@@ -40,15 +40,16 @@ def test_reading_the_shipped_books_twice_leaves_beancounts_validation_list_alone
 
 
 def test_a_read_of_the_shipped_books_costs_no_more_than_the_one_before():
-    """After a warm-up read, the next read costs at most 1.5 times the previous one (with the
-    upstream bug each read ran one more data-type validation per book already read)."""
+    """After a warm-up read, later reads cost at most 1.5 times earlier ones (with the upstream
+    bug each read ran one more data-type validation per book already read). The best of two
+    reads on each side keeps a shared machine's noise out of the comparison."""
     read_books(BOOKS)
     costs = []
-    for _ in range(2):
+    for _ in range(4):
         start = time.perf_counter()
         read_books(BOOKS)
         costs.append(time.perf_counter() - start)
-    assert costs[1] <= 1.5 * costs[0], costs
+    assert min(costs[2:]) <= 1.5 * min(costs[:2]), costs
 
 
 BAD_PLUGIN = """\

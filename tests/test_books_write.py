@@ -298,3 +298,11 @@ def test_write_books_does_not_create_out_dir_when_it_fails(
     with pytest.raises(BadInput):
         write_books(TINY, tmp_path / "books")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_module_docstring_example_is_real_output() -> None:
+    import textwrap
+
+    doc = books_write.__doc__ or ""
+    block = doc[doc.index('    option "title" "Nvidia"') : doc.index("and its commitments file")]
+    assert textwrap.dedent(block).strip() + "\n" in render_books(TINY)["Nvidia"].book
