@@ -20,15 +20,15 @@ itself per edge; and cycle witnesses a reader can check by hand. Two methods:
     followed until they first return to it, and the part that returns on revenue edges is its
     circular revenue. A linear system (absorbing Markov chain), unique by construction.
 
-Rounding (:data:`ROUNDING_RULE`): the canonical split can be fractional (e.g. 1 cent split two
-ways). The total is rounded once: for ``max`` it is the exact integer optimum, for ``pro-rata``
-the exact total rounded to the cent, half to even. The per-company figures are then rounded
-so that they add up to it exactly, by largest remainder (Hamilton's method): each company gets
-the cent below its exact figure, and the cents left over go to the largest fractional parts;
-equal fractional parts go to the larger exact figure, then the larger gross revenue, so the
-rule never looks at names unless two companies are alike in all three. Exact rational
-arithmetic where the split is exact; float results are first snapped to a grid far finer than
-a cent to remove float noise.
+Rounding (stated under every report: :data:`ledger.views.ROUNDING_NOTE`): the canonical split
+can be fractional (e.g. 1 cent split two ways). The total is rounded once: for ``max`` it is
+the exact integer optimum, for ``pro-rata`` the exact total rounded to the cent, half to even.
+The per-company figures are then rounded so that they add up to it exactly, by largest
+remainder (Hamilton's method): each company gets the cent below its exact figure, and the
+cents left over go to the largest fractional parts; equal fractional parts go to the larger
+exact figure, then the larger gross revenue, so the rule never looks at names unless two
+companies are alike in all three. Exact rational arithmetic where the split is exact; float
+results are first snapped to a grid far finer than a cent to remove float noise.
 
 Example (``tests/fixtures/examples/vendor_financing.csv``)::
 
@@ -95,7 +95,6 @@ __all__ = [
     "Cycle",
     "Method",
     "NettingResult",
-    "ROUNDING_RULE",
     "eliminations",
     "net",
     "to_json_dict",
@@ -281,14 +280,6 @@ _MAX_RULES = {
     "circulations) could not be computed; the figures come from one integer maximum "
     "circulation found by OR-Tools, whose split may depend on company order.",
 }
-#: How the figures are rounded to the cent, for the notes under a report.
-ROUNDING_RULE = (
-    "Rounding: the total is exact (max: the integer optimum; pro-rata: the exact total rounded "
-    "to the cent); each company's figure is the cent below or above its exact share, chosen by "
-    "largest remainder so that the figures add up to the total (equal remainders go to the "
-    "larger exact figure, then the larger gross revenue, never by name or order unless two "
-    "companies are alike in all three)."
-)
 _PRO_RATA_RULE = (
     "Pro-rata provenance is unique, so no split rule is needed: each company funds its "
     "outflows in proportion to its inflows (its own funds cover any excess) and money is "

@@ -221,7 +221,7 @@ def test_module_docstring_example():
     a = row(sheet(sheets, "Revenue concentration"), "A")
     assert (a["revenue"], a["from the web"], a["web %"]) == ("15.00", "5.00", "33.3%")
     pair = sheet(sheets, "Commitments outstanding by counterparty").rows[0]
-    assert pair[:2] == ("B", "A") and pair[-2:] == ("—", "2.00×")
+    assert pair[:2] == ("B", "A") and pair[-2:] == ("n/a: no revenue booked", "2.00×")
     sheets, _, _ = run_audit(web, ALL, Basis.CONTRACTED, "B")
     a = row(sheets[0], "A")
     assert [a[k] for k in ("lost revenue", "unpaid obligations", "written-down equity")] == [
@@ -448,7 +448,9 @@ def test_html_failure_marks_the_failed_company_and_shows_the_losses(failure):
     page = html()
     assert len(well_formed(page)) == 2
     assert "<title>roundtrip — What if OpenAI fails?</title>" in page
-    assert "Red companies: OpenAI and the companies that default because of it" in page
+    assert (
+        "OpenAI (filled) fails; dashed outlines: the companies that default because of it" in page
+    )
     assert "loss to others 415.00" in page
 
 
