@@ -3,7 +3,7 @@
 In: a :class:`~ledger.render.Sheet` and a unit. Out: a rich renderable (:class:`SheetView`)
 that lays itself out at the width it is printed at. The rules, in order:
 
-1. Names stay whole. The first column and every column of names (``company``, ``payer``,
+1. Names stay whole. A column of names (:data:`NAME_COLUMNS`: ``company``, ``payer``,
    ``parties``…) never breaks inside a name: a list of names breaks only after a comma, and a
    name with a space in it is kept on one line wherever it appears (a cycle, a note).
 2. Figures stay whole: a number never wraps; text in a numeric column (``n/a: no revenue
@@ -74,7 +74,7 @@ def sheet_names(sheets: Iterable[Sheet]) -> frozenset[str]:
     names: set[str] = set()
     for sheet in sheets:
         for c, column in enumerate(sheet.columns):
-            if not (c == 0 or column in NAME_COLUMNS) or column in sheet.numeric:
+            if column not in NAME_COLUMNS or column in sheet.numeric:
                 continue
             for row in sheet.rows:
                 for name in str(row[c]).split(", "):
@@ -160,7 +160,7 @@ def _columns(sheet: Sheet, names: frozenset[str]) -> list[_Column]:
             header,
             [str(row[c]) for row in sheet.rows],
             numeric,
-            not numeric and (c == 0 or header in NAME_COLUMNS),
+            not numeric and header in NAME_COLUMNS,
         )
         head_word = max((cell_len(w) for w in header.split(" ")), default=0)
         longest = max(
