@@ -149,15 +149,26 @@ def _total_sums(sheet: Sheet) -> list[tuple[tuple[int, int], list[tuple[int, int
         for c, cell in enumerate(row):
             if not (isinstance(cell, Amount) and cell.exact is not None):
                 continue
-            candidates = [block]
-            if previous is not None:
-                candidates.append([*block, previous])
-            candidates += [[r for r in block if r != out] for out in block]
-            for parts in candidates:
-                values = [_exact(rows[r][c]) for r in parts]
-                if parts and None not in values and sum(values, Decimal(0)) == cell.exact:
-                    sums.append(((t, c), [(r, c) for r in parts if isinstance(rows[r][c], Amount)]))
-                    break
+            around = [*block, *([] if previous is None else [previous])]
+            values = {r: _exact(rows[r][c]) for r in around}
+            if None in (values[r] for r in block):
+                continue
+            whole = sum((values[r] for r in block), Decimal(0))
+            parts: list[int] | None = None
+            if block and whole == cell.exact:
+                parts = block
+            elif (
+                previous is not None
+                and values[previous] is not None
+                and whole + values[previous] == cell.exact
+            ):
+                parts = [*block, previous]
+            if parts is None:
+                # All but one row: the one left out is worth exactly the difference.
+                out = next((r for r in block if whole - values[r] == cell.exact), None)
+                parts = None if out is None else [r for r in block if r != out]
+            if parts:
+                sums.append(((t, c), [(r, c) for r in parts if isinstance(rows[r][c], Amount)]))
         start, previous = t + 1, t
     return sums
 

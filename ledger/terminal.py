@@ -23,6 +23,7 @@ about 150 columns exactly; at 100 columns it shows in billions (``676.00``) with
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -84,12 +85,20 @@ def sheet_names(sheets: Iterable[Sheet]) -> frozenset[str]:
     return frozenset(names)
 
 
+@functools.lru_cache(maxsize=64)
+def _spaced(names: frozenset[str]) -> list[list[str]]:
+    """The names that hold a space, as word lists, longest first (computed once per set)."""
+    return sorted((n.split(" ") for n in names if " " in n), key=len, reverse=True)
+
+
 def _tokens(text: str, names: frozenset[str], *, commas_only: bool = False) -> list[str]:
     """The unbreakable pieces of a text: words, with every name that holds a space glued."""
     if commas_only:
         return [t for t in re.split(r"(?<=,) ", text) if t]
     words = text.split(" ")
-    spaced = sorted((n.split(" ") for n in names if " " in n), key=len, reverse=True)
+    spaced = _spaced(names)
+    if not spaced:
+        return [w for w in words if w]
     out: list[str] = []
     i = 0
     while i < len(words):
@@ -279,6 +288,8 @@ class SheetView:
         self.sheet = sheet
         self.unit = unit
         self.names = sheet_names([sheet]) if names is None else names
+        self._layouts: dict[tuple[int, Unit | None], tuple[list[Table], list[str], Unit]] = {}
+        self._shown: dict[Unit, Sheet] = {}
 
     def fitting_unit(self, width: int) -> Unit:
         """The unit the sheet is shown in at ``width``.
@@ -292,6 +303,12 @@ class SheetView:
 
         ``unit`` overrides the view's own (a group of sheets shown in one unit).
         """
+        key = (width, unit)
+        if key not in self._layouts:
+            self._layouts[key] = self._layout(width, unit)
+        return self._layouts[key]
+
+    def _layout(self, width: int, unit: Unit | None) -> tuple[list[Table], list[str], Unit]:
         asked = self.unit if unit is None else unit
         units = list(FIXED_UNITS) if asked is Unit.AUTO else [asked]
         has_amounts = bool(self.sheet.amounts())
@@ -299,7 +316,9 @@ class SheetView:
             units = [units[0] if asked is not Unit.AUTO else Unit.ONE]
         chosen, columns, fits = units[-1], [], False
         for unit in units:
-            shown = display_sheet(self.sheet, unit)
+            if unit not in self._shown:
+                self._shown[unit] = display_sheet(self.sheet, unit)
+            shown = self._shown[unit]
             columns = _columns(shown, self.names)
             chosen = unit
             if _allocate(columns, width):
