@@ -274,8 +274,13 @@ def edge_nodes(edges: Sequence[Sequence[Any]]) -> list[str]:
 
 
 def edge_label(arrow: Arrow, prefix: str = "") -> str:
-    """What an arrow says: its kind and its amount in readable units, ``sale $70B``."""
+    """What an arrow says: its kind and its amount in readable units, ``sale $70B``.
+
+    A label holding ``{amount}`` gets the amount there instead (``$300B (30.0× revenue)``).
+    """
     amount = _compact(float(arrow.amount), prefix)
+    if "{amount}" in arrow.label:
+        return arrow.label.replace("{amount}", amount)
     return f"{arrow.label} {amount}" if arrow.label else amount
 
 

@@ -253,10 +253,17 @@ def _table(title: str, columns: Sequence[_Column], names: frozenset[str]) -> Tab
 
 
 def _panels(columns: list[_Column], width: int) -> list[list[_Column]]:
-    """Columns split into panels that fit, each starting with the leading name columns."""
+    """Columns split into panels that fit, each starting with the columns that say what a row is.
+
+    Those are the leading text columns up to the leading run of name columns (``date, deal``;
+    ``payer, payee``), at most :data:`_KEYS_MAX` and half the width.
+    """
     keys: list[_Column] = []
     for column in columns[:_KEYS_MAX]:
-        if not column.names or sum(c.low for c in keys) + column.low > width // 2:
+        named = any(c.names for c in keys)
+        if column.numeric or (named and not column.names):
+            break
+        if sum(c.low for c in keys) + column.low > width // 2:
             break
         keys.append(column)
     rest = columns[len(keys) :]

@@ -15,6 +15,7 @@ import pytest
 from ledger import charts
 from ledger.audit import exposure, simulate_failure
 from ledger.audit_views import (
+    _commitment_drawing,
     _contagion_drawing,
     _loss_chart,
     _times,
@@ -533,3 +534,11 @@ def test_a_tiny_multiple_is_not_shown_as_zero_and_a_missing_one_says_why():
     assert _times("0.0026") == "0.0026×"
     assert _times("0") == "0.00×"
     assert _times(None) == "n/a: no revenue booked"
+
+
+def test_commitment_drawing_labels_each_arrow_with_amount_and_multiple(profile):
+    _, data, _ = profile
+    svg, _, _ = _commitment_drawing(data["exposure"])
+    labels = {t.text for t in ET.fromstring(svg).iter(f"{SVG}text")}
+    assert {"$300 (30.0× payer revenue)", "$90 (9.00× payer revenue)"} <= labels
+    assert not any("{amount}" in (label or "") for label in labels)

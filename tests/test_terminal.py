@@ -7,7 +7,10 @@ every company and deal name must appear whole, never split across lines or cells
 
 from __future__ import annotations
 
+import functools
 import re
+import shutil
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,10 +42,20 @@ VERBS = {
     "show companies": ["show", BOOKS, "companies"],
     "show deals": ["show", BOOKS, "deals"],
     "show legs": ["show", BOOKS, "legs"],
+    "load": ["load", BOOKS],
 }
+DB_DIR = Path(tempfile.mkdtemp(prefix="roundtrip-terminal-"))
 
 
 def printed(args: list, width: int) -> str:
+    return _printed(tuple(str(a) for a in args), width)
+
+
+@functools.cache
+def _printed(args: tuple[str, ...], width: int) -> str:
+    """What the command prints at ``width`` columns (each command runs once per width)."""
+    if args[0] == "load":  # a store of its own for every run
+        args = [*args, "--db", f"sqlite:///{DB_DIR}/load-{width}-{len(list(DB_DIR.iterdir()))}.db"]
     result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": str(width)})
     assert result.exit_code == 0, result.output
     return result.stdout
@@ -51,6 +64,12 @@ def printed(args: list, width: int) -> str:
 def cells(text: str) -> list[str]:
     """Every cell-like piece of the output: runs of text set apart by two spaces or more."""
     return [c for line in text.splitlines() for c in re.split(r"\s{2,}", line.strip()) if c]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_the_stores():
+    yield
+    shutil.rmtree(DB_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="module", params=WIDTHS, ids=lambda w: f"{w}cols")
@@ -85,7 +104,8 @@ def whole_names(text: str) -> set[str]:
 def test_every_name_shown_at_160_columns_is_shown_whole_at_every_width(output):
     verb, _, text = output
     wide = printed(VERBS[verb], 160)
-    assert whole_names(wide) - {"External"}  # the table names companies at all
+    if verb != "load":
+        assert whole_names(wide) - {"External"}  # the table names companies at all
     assert whole_names(text) == whole_names(wide)
 
 
