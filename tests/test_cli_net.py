@@ -283,3 +283,10 @@ def test_eliminations_to_a_single_beancount_file_is_refused_with_the_reason(tmp_
     assert result.exit_code != 0
     assert "--eliminations takes a folder" in result.output
     assert not (tmp_path / "out.beancount").exists()
+
+
+def test_unit_is_honoured_by_html_with_exact_cents_in_each_title():
+    result = run("net", TRIANGLE, "--unit", "K", "--format", "html")
+    assert result.exit_code == 0
+    assert '<td class="num" title="300.00">0.30</td>' in result.stdout
+    assert "Amounts in thousands of USD (K)" in result.stdout
