@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -81,6 +80,7 @@ from beancount.core import data
 from beancount.ops import validation
 from beancount.parser import printer
 
+from ledger import output_set
 from ledger.accounts import Postings, payee_accounts, payer_accounts
 from ledger.model import (
     CENT,
@@ -109,6 +109,9 @@ __all__ = [
 #: The pseudo-source of the directives this module generates (opens, commodities, prices).
 SOURCE = "<roundtrip.beancount_io>"
 BOOK_SUFFIX = ".beancount"
+#: The kind of output set the books are (:mod:`ledger.output_set`).
+BOOKS_SET = "books"
+
 HEADER_COMMENT = (
     "; roundtrip book: every leg is one transaction, mirrored in the counterparty's book."
 )
@@ -216,9 +219,9 @@ def write_books(
 ) -> tuple[Path, ...]:
     """Write every company's book into ``out_dir``, all or nothing.
 
-    The books are first written into a temporary folder beside ``out_dir`` and each is checked
-    with beancount's loader; only when all pass are they moved into place (a failed move puts
-    the previous books back). Other files in ``out_dir`` are left alone.
+    The books are one output set (:mod:`ledger.output_set`): staged and each checked with
+    beancount's loader; only when all pass do they replace the books of the previous run (the
+    books of companies no longer in the input go too). Files roundtrip did not write stay.
 
     Returns:
         The paths of the books written, in file-name order.
@@ -230,20 +233,14 @@ def write_books(
     out_dir = Path(out_dir)
     books = book_entries(legs, prices, companies)
     names = {company: _book_filename(company) for company in books}
-    out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(
-        prefix=".roundtrip-books-", dir=out_dir.absolute().parent
-    ) as tmp:
-        staged = Path(tmp) / "new"
-        staged.mkdir()
+    with output_set.staged(out_dir, BOOKS_SET) as stage:
         errors: list[LedgerError] = []
         for company, entries in books.items():
-            path = staged / names[company]
+            path = stage.folder / names[company]
             path.write_text(render_book(company, entries), encoding="utf-8")
             errors.extend(_relabel(bean_check(path), path, out_dir / names[company]))
         if errors:
             raise BadInput(errors)
-        _move_into_place(staged, out_dir, tuple(names.values()), Path(tmp) / "old")
     return tuple(out_dir / name for name in names.values())
 
 
@@ -468,27 +465,6 @@ def _file_name_errors(booked: dict[Company, list[tuple[Leg, _Role]]]) -> tuple[L
             )
         owners.setdefault(name, company)
     return tuple(errors)
-
-
-def _move_into_place(staged: Path, out_dir: Path, names: tuple[str, ...], backup: Path) -> None:
-    """Replace the books in ``out_dir`` by the staged ones; on failure put the old ones back."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    backup.mkdir()
-    saved: list[str] = []
-    moved: list[str] = []
-    try:
-        for name in names:
-            if (out_dir / name).exists():
-                os.replace(out_dir / name, backup / name)
-                saved.append(name)
-            os.replace(staged / name, out_dir / name)
-            moved.append(name)
-    except OSError:
-        for name in reversed(moved):
-            os.replace(out_dir / name, staged / name)
-        for name in reversed(saved):
-            os.replace(backup / name, out_dir / name)
-        raise
 
 
 def _relabel(errors: tuple[LedgerError, ...], staged: Path, final: Path) -> list[LedgerError]:

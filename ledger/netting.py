@@ -64,6 +64,7 @@ from beancount.core import amount as bc_amount
 from beancount.core import data
 from beancount.parser import printer
 
+from ledger import output_set
 from ledger.accounts import circular_account, revenue_account
 from ledger.circulation import (
     CanonicalFlow,
@@ -95,6 +96,7 @@ __all__ = [
     "Cycle",
     "Method",
     "NettingResult",
+    "elimination_files",
     "eliminations",
     "net",
     "to_json_dict",
@@ -109,6 +111,8 @@ SOURCE = "<roundtrip.netting>"
 #: eliminations get a flag of their own.
 ELIMINATION_FLAG = "%"
 ELIMINATIONS_SUFFIX = ".eliminations.beancount"
+#: The kind of output set the eliminations are (:mod:`ledger.output_set`).
+ELIMINATIONS_SET = "eliminations"
 
 _SHARE = Decimal("0.0001")
 
@@ -816,23 +820,33 @@ def write_eliminations(
     two together); keep these files out of the books folder, whose every ``*.beancount`` file
     is read as a book. Companies without circular revenue get a file with the header only.
 
+    The files are one output set (:mod:`ledger.output_set`): they replace the previous run's
+    eliminations as a whole, and a folder holding books roundtrip did not write is refused.
+
     Returns:
         The paths written, in company order.
+
+    Raises:
+        BadInput: the folder is refused or cannot be written; nothing changed.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    return output_set.write_set(
+        Path(out_dir),
+        elimination_files(result, legs),
+        ELIMINATIONS_SET,
+        foreign="*.beancount",
+    )
+
+
+def elimination_files(result: NettingResult, legs: Iterable[Leg]) -> dict[str, str]:
+    """``{file name: text}`` of every company's eliminations (see :func:`write_eliminations`)."""
     entries = eliminations(result, legs)
     graph = result.graph
-    paths = []
-    for figures in result.companies:
-        transactions = entries.get(figures.company, [])
-        text = _eliminations_text(figures.company, graph, result.method, transactions)
-        path = out_dir / (account_component(figures.company).lower() + ELIMINATIONS_SUFFIX)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-        paths.append(path)
-    return tuple(paths)
+    return {
+        account_component(figures.company).lower() + ELIMINATIONS_SUFFIX: _eliminations_text(
+            figures.company, graph, result.method, entries.get(figures.company, [])
+        )
+        for figures in result.companies
+    }
 
 
 def _eliminations_text(
