@@ -5,128 +5,41 @@ in expansion order), :class:`~ledger.model.Price` marks for non-cash grants, the
 companies, and every problem found as a :class:`~ledger.model.LedgerError` (``file:line:
 message [deal id]``), all collected at once. A bad deal is left out, not repaired: use the legs
 only when there are no errors. :func:`read_input` reads either this file or a flat legs CSV
-(:mod:`ledger.legs_csv`), by suffix. ``tests/fixtures/deals/small.yaml`` uses every template,
-each with a comment saying what it expands into.
+(:mod:`ledger.legs_csv`), by suffix.
+
+The format's manual is ``docs/deals-file.md``: the top level, every template (``single``,
+``tranches``, ``term``, ``spv``, ``warrant``, ``backstop``, ``legs``) with every field and an
+example each, amounts, dates and durations, statuses, splitting, errors and limits.
+``tests/test_docs.py`` loads every example there and checks that each field table lists exactly
+the fields of its model below, so the manual and this module cannot drift apart.
 
 A tiny deals file::
 
     version: 1
-    currency: USD                  # every amount is in this currency
-    companies:                     # every company that keeps a book (External is implicit)
-      - name: Nvidia
-      - name: OpenAI
-        note: "not expected to be cash-flow positive before 2030"
+    companies: [Nvidia, OpenAI]
     deals:
-      - id: nv-oai-equity          # lowercase letters, digits, dashes; link ^deal-nv-oai-equity
+      - id: nv-oai-equity
         title: "Nvidia to invest up to $100B in OpenAI"
-        date: 2025-09-22           # announcement; no leg may be dated before it
-        source: "Nvidia/OpenAI press release"
+        date: 2025-09-22
         template: tranches
         payer: Nvidia
         payee: OpenAI
         kind: equity
         total: 100B
         count: 10
-        every: 1y
-        statuses: {realized: 1}    # first tranche realized, the other nine announced
+        statuses: {realized: 1}
 
 expands into ten legs Nvidia -> OpenAI of kind equity, $10,000,000,000.00 each, dated
 2025-09-22, 2026-09-22, ..., 2034-09-22, leg 1 realized, legs 2..10 announced, all with
 ``lineno`` = the line of ``- id: nv-oai-equity``.
 
-**Top level.** ``version`` (must be 1), ``currency`` (default USD), ``companies`` (a list of
-``{name, note}``, or plain names), ``deals``. Nothing else. A company name must map to a
-beancount account component (``xAI`` -> ``XAI``; see :func:`~ledger.model.account_component`)
-and two names may not map to the same one. ``External`` is never declared.
-
-**Every deal.** ``id`` (unique), ``title``, ``date``, ``template`` are required; ``source``,
-``note``, ``estimate`` (default false) and ``currency`` are optional. Every leg gets the deal's
-id, its leg number, the deal's source unless it has its own, the deal's note unless it has its
-own, the deal's estimate flag unless it sets its own, the file's currency, ``filename`` = the
-deals file and ``lineno`` = the line of the YAML item it came from (a list item or sub-mapping
-of the template), else the deal's line.
-
-**Amounts** are an integer (``350000000``, ``12_500_000_000``) or a string (``"100B"``,
-``"6.3B"``, ``"350M"``, ``"1.92B"``, ``"1,000.50"``, ``"$900M"``). ``K``/``M``/``B``/``T``
-(either case) scale exactly, as Decimals. An unquoted YAML float (``1.5``, ``6.3e+9``) is
-refused, and so is an exponent (``6.3e9``): quote the amount and use a suffix. An amount is > 0
-with at most 2 decimals after scaling. ``units`` and ``price`` use the same notation but may have
-more decimals.
-
-**Dates** are ``YYYY-MM-DD``. **Durations**: ``every: 1y | 6m | 3m | 1m`` (any ``<n>y`` or
-``<n>m``), ``years: 5`` or ``months: 18``, ``per: year | quarter | month``. Dates step from the
-start by whole months, counted from the start each time (Jan 31 + 1m = Feb 28, + 2m = Mar 31).
-
-**Statuses** of a template that generates several legs: ``statuses: {realized: N1, contracted:
-N2}`` makes the first N1 legs realized, the next N2 contracted and the rest announced;
-``status: <s>`` gives all legs one status; neither means announced. N1 + N2 may not exceed the
-number of legs. A template item that makes one leg takes ``status:`` (default realized).
-
-**Splitting**: ``total`` over n legs gives each ``total / n`` in exact cents; the remainder
-cents go to the first leg.
-
-Templates (``template:``):
-
-``single``
-    One leg, dated the deal's ``date``: ``payer``, ``payee``, ``kind``, ``amount``, ``status``
-    (default realized), ``units``/``commodity`` (optional). A leg dated after the announcement
-    is a ``legs`` deal.
-``tranches``
-    ``total`` split into ``count`` equal legs payer -> payee of ``kind``, dated ``start``
-    (default the deal's date) + k x ``every`` (default 1y); ``statuses``/``status``.
-``term``
-    A contract of ``total`` over ``years`` (or ``months``) recognised ``per`` year (default),
-    quarter or month: one leg payer -> payee of ``kind`` per period, dated at the start of the
-    period, from ``start`` (default the deal's date); ``statuses``/``status``. ``months`` must
-    be a whole number of periods.
-``spv``
-    A special-purpose vehicle ``spv`` (a declared company) with ``equity`` and ``debt`` lists
-    of ``{from, amount, status, date, estimate, note}`` (investor -> SPV, kind equity; lender
-    -> SPV, kind loan), an optional purchase ``buys: {from: vendor, kind (default sale),
-    amount, status, date, estimate, note}`` (SPV -> vendor) and an optional ``lease: {to,
-    total, years|months, per, start, statuses|status, estimate, note}`` (lessee -> SPV, kind
-    lease, one leg per period). Legs come in that order: equity, debt, purchase, lease.
-``warrant``
-    A non-cash grant: ``grantor``, ``holder``, ``commodity`` (a beancount commodity such as
-    ``AMDW``), ``tranches``: ``[{date, units, value, status, estimate, note}]`` (one warrant leg
-    grantor -> holder each, amount = grant-date fair ``value``, with ``units`` of
-    ``commodity``), ``prices``: ``[{date, price}]`` (price per unit in the file's currency; they
-    become :class:`~ledger.model.Price` marks, so paper value = units x latest price).
-``backstop``
-    A promise by ``buyer`` to buy ``amount`` of ``seller``'s unused capacity, ``status``
-    (default contracted). ``drawn: [{date, amount, estimate, note}]`` are realized backstop legs;
-    the promise leg carries only the **undrawn** rest (``amount`` - draws; none when fully
-    drawn), dated ``start`` (default the deal's date), or spread over ``years``/``months``
-    ``per`` period when given. Legs: promise first, then draws.
-``legs``
-    Explicit legs, the escape hatch (and how revenue from External is written): ``legs:
-    [{date (default the deal's date), payer, payee, kind, amount, status (default realized),
-    estimate, note, source, units, commodity, currency}]``.
-
-**Validation** (each a LedgerError naming file, line and, where known, deal): malformed YAML (the
-parser's line; the deal above it is named), a duplicate key, an unknown top-level key, a missing
-or unknown field (a misspelt field is one error, with a suggestion), an unknown template, an
-unknown company, payer == payee, an unknown kind or status, a bad amount (not a number, zero,
-negative, more than 2 decimals, an unquoted float or an exponent), a bad date or duration, a
-leg dated before its deal's date, a duplicate deal id, mixed currencies, statuses that do not
-fit the number of legs, draws that exceed a backstop, a total too small to split.
-
-Decisions where the format contract was silent (kept here as the manual):
-
-- **Mixed currencies**: a deals file has no conversion prices (warrant ``prices`` are marks of a
-  commodity, not exchange rates), so a ``currency:`` on a deal or leg that differs from the
-  file's is always an error. Convert the amount yourself and say so in the ``note``.
-- Items that make one leg (``single``, ``legs`` items, spv ``equity``/``debt``/``buys``,
-  warrant ``tranches``, backstop ``drawn``) default to realized; generators of several legs
-  (``tranches``, ``term``, spv ``lease``) default to announced; a backstop promise to
-  contracted.
-- ``single`` has no leg date of its own: a deal has one ``date`` key, so the leg is dated the
-  deal's date; a leg dated later is written with the ``legs`` template.
-- ``title`` is required (it narrates every transaction); ``companies`` items may be plain names.
-- spv ``equity``/``debt`` items may carry a ``date`` (default the deal's date).
-- ``statuses`` takes only ``realized`` and ``contracted``: the rest are announced.
-- ``load_deals`` checks each deal's shape; ``expand`` checks the legs it makes (payer ==
-  payee, a leg before its deal's date). :func:`read_deals` does both.
+How the work is split: :func:`load_deals` parses the YAML (remembering the line of every value;
+an alias is built once and shared, so aliases of aliases cost memory in proportion to the file)
+and validates each deal's shape with the pydantic models below, which also check the limits of
+:mod:`ledger.limits` before a leg is made (legs per deal for every parameter that multiplies
+them, legs and amounts per file, dates, including the last date of a generated schedule);
+:func:`expand` makes the legs and checks them (payer == payee, a leg before its deal's date, the
+file's total); :func:`read_deals` does both.
 """
 
 from __future__ import annotations
