@@ -20,6 +20,7 @@ _FENCE = re.compile(r"^```([\w-]*)\n(.*?)^```\n", re.M | re.S)
 _HEADING = re.compile(r"^(#+) (.*)$", re.M)
 _MARKER = re.compile(r"^<!-- (\w+): (\S+) -->\n((?:\|.*\|\n)+)", re.M)
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+_ENV = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+")  # COLUMNS=80 roundtrip ...
 
 
 @dataclass(frozen=True)
@@ -99,16 +100,20 @@ def broken_links(path: Path) -> list[str]:
 
 
 def roundtrip_commands(text: str) -> list[str]:
-    """Every ``roundtrip ...`` command of a text's code blocks (``$`` lines, or ``&&`` parts)."""
+    """Every ``roundtrip ...`` command of a text's code blocks (``$`` lines, or ``&&`` parts).
+
+    Variables set before the command (``COLUMNS=80 roundtrip ...``) are left out.
+    """
     commands = []
     for block in blocks(text):
         for line in block.text.splitlines():
             if not line.startswith("$ "):
                 continue
             for part in re.split(r"&&|\|\||;|\|", line[2:]):
-                words = part.strip().strip("()").split()
+                command = _ENV.sub("", part.strip().strip("()").strip())
+                words = command.split()
                 if words and Path(words[0]).name == "roundtrip":
-                    commands.append(part.strip().strip("()").strip())
+                    commands.append(command)
     return commands
 
 
