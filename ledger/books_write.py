@@ -71,7 +71,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -80,6 +79,7 @@ from pathlib import Path
 
 from beancount.core import amount as bc_amount
 
+from ledger import output_set
 from ledger.accounts import CASH, BookPosting, Role, contingent, leg_postings
 from ledger.books_load import load, loader_name
 from ledger.limits import MIN_DATE
@@ -113,6 +113,8 @@ __all__ = [
 #: The pseudo-source of the errors this module reports about the set of books.
 SOURCE = "<roundtrip.books_write>"
 BOOK_SUFFIX = ".beancount"
+#: The kind of output set the books are (:mod:`ledger.output_set`).
+BOOKS_SET = "books"
 COMMITMENTS_SUFFIX = ".commitments.beancount"
 FORWARD_SUFFIX = ".forward.beancount"
 ELIMINATIONS_SUFFIX = ".eliminations.beancount"
@@ -556,10 +558,10 @@ def write_books(
 ) -> tuple[Path, ...]:
     """Write every company's three files into ``out_dir``, all or nothing.
 
-    The files are first written into a temporary folder beside ``out_dir``; each book is checked
-    with beancount's loader alone and together with its commitments (what its forward view
-    loads). Only when all pass are they moved into place (a failed move puts the previous files
-    back). Other files in ``out_dir`` are left alone.
+    The files are one output set (:mod:`ledger.output_set`): staged, each book checked with
+    beancount's loader alone and together with its commitments (what its forward view loads),
+    and only when all pass do they replace the files of the previous run (the files of
+    companies no longer in the input go too). Files roundtrip did not write stay.
 
     Returns:
         The paths written, company by company (book, commitments, forward view).
@@ -571,12 +573,8 @@ def write_books(
     out_dir = Path(out_dir)
     books = render_books(legs, prices, companies)
     names: list[str] = []
-    out_dir.absolute().parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(
-        prefix=".roundtrip-books-", dir=out_dir.absolute().parent
-    ) as tmp:
-        staged = Path(tmp) / "new"
-        staged.mkdir()
+    with output_set.staged(out_dir, BOOKS_SET) as stage:
+        staged = stage.folder
         errors: list[LedgerError] = []
         for files in books.values():
             for name, text in files.files().items():
@@ -588,29 +586,7 @@ def write_books(
                 errors.extend(_relabel(load(paths)[1], staged, out_dir))
         if errors:
             raise BadInput(list(dict.fromkeys(errors)))
-        _move_into_place(staged, out_dir, tuple(names), Path(tmp) / "old")
     return tuple(out_dir / name for name in names)
-
-
-def _move_into_place(staged: Path, out_dir: Path, names: tuple[str, ...], backup: Path) -> None:
-    """Replace the files in ``out_dir`` by the staged ones; on failure put the old ones back."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    backup.mkdir()
-    saved: list[str] = []
-    moved: list[str] = []
-    try:
-        for name in names:
-            if (out_dir / name).exists():
-                os.replace(out_dir / name, backup / name)
-                saved.append(name)
-            os.replace(staged / name, out_dir / name)
-            moved.append(name)
-    except OSError:
-        for name in reversed(moved):
-            os.replace(out_dir / name, staged / name)
-        for name in reversed(saved):
-            os.replace(backup / name, out_dir / name)
-        raise
 
 
 def _relabel(errors: tuple[LedgerError, ...], staged: Path, final: Path) -> list[LedgerError]:

@@ -11,7 +11,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -34,6 +34,10 @@ from ledger.render import (
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+    from ledger.model import Leg
+    from ledger.netting import NettingResult
+    from ledger.output_set import Stage
 
 app = typer.Typer(
     name="roundtrip",
@@ -153,6 +157,57 @@ def _store(db: str | None) -> tuple[Engine, str]:
     return engine, engine.url.render_as_string(hide_password=True)
 
 
+def _refuse_output(out: Path, source: Path) -> None:
+    """Refuse, before any work, an output folder that is the input (exit 2)."""
+    from ledger.model import BadInput
+    from ledger.output_set import refuse_inputs
+
+    try:
+        refuse_inputs(out, [source])
+    except BadInput as error:
+        _fail(error.errors)
+
+
+def _eliminations_stage(out: Path | None, source: Path) -> AbstractContextManager[Stage | None]:
+    """The output set the eliminations are staged in (none without ``--eliminations``)."""
+    from ledger.eliminations import ELIMINATIONS_SET
+    from ledger.output_set import staged
+
+    if out is None:
+        return nullcontext()
+    return staged(out, ELIMINATIONS_SET, inputs=[source], foreign="*.beancount")
+
+
+def _stage_eliminations(
+    stage: Stage | None, result: NettingResult, legs: tuple[Leg, ...], books: Path | None
+) -> int:
+    """Stage every company's eliminations; returns how many files."""
+    from ledger.eliminations import elimination_files
+
+    if stage is None:
+        return 0
+    files = elimination_files(result, legs, books, stage.out_dir)
+    for name, text in files.items():
+        stage.write_text(name, text)
+    return len(files)
+
+
+def _save_run(db: str | None, result: NettingResult, legs: tuple[Leg, ...]) -> None:
+    """Save a netting run; a store that cannot be opened or written is bad input (exit 2)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger.model import BadInput
+    from ledger.store import DEFAULT_URL, save_netting
+
+    try:
+        engine, where = _store(db)
+        saved = save_netting(engine, result, legs)
+    except SQLAlchemyError as error:
+        message = f"cannot save the run: {getattr(error, 'orig', None) or error}"
+        raise BadInput([LedgerError(db or DEFAULT_URL, 0, message)]) from None
+    _err(f"saved netting run {saved.run_id} to {where}")
+
+
 @contextmanager
 def _progress_bar(console: Console, what: str) -> Iterator[Callable[[int, int], None]]:
     """A transient rich progress bar, as the ``progress(done, total)`` callback of the library."""
@@ -216,10 +271,15 @@ def book(
     Example: roundtrip book books/deals.yaml --out books/
     """
     from ledger.beancount_io import write_books
+    from ledger.model import BadInput
+    from ledger.output_set import refuse_inputs
 
-    web = _read(path)
-    out.mkdir(parents=True, exist_ok=True)
-    written = write_books(web.legs, out, web.prices, web.companies)
+    try:
+        refuse_inputs(out, [path])
+        web = _read(path)
+        written = write_books(web.legs, out, web.prices, web.companies)
+    except BadInput as error:
+        _fail(error.errors)
     books = [p for p in written if p.name.count(".") == 1]
     typer.echo(
         f"wrote the books of {len(books)} companies ({len(web.legs)} legs) to {out}/: "
@@ -240,8 +300,12 @@ def check(path: PathArg) -> None:
     Example: roundtrip check books/
     """
     from ledger.beancount_io import read_books, write_books
+    from ledger.output_set import recover
 
     if path.is_dir() or path.suffix == ".beancount":
+        # A writer killed mid-swap is rolled back before the books are read (ledger.output_set).
+        if recovery := recover(path if path.is_dir() else path.parent):
+            _fail(recovery)
         read = read_books(path, standalone=True)
     else:
         web = _read(path)
@@ -347,8 +411,8 @@ def net(
 
     Example: roundtrip net books/ --method max --basis realized --period 2025 --format md
     """
-    from ledger.eliminations import write_eliminations
     from ledger.flows import GraphError, build_flow_graph
+    from ledger.model import BadInput
     from ledger.netting import Method, to_json_dict
     from ledger.netting import net as run_net
     from ledger.views import netting_html, netting_sheets
@@ -362,6 +426,8 @@ def net(
     if bounds and chosen is not Method.MAX:
         raise typer.BadParameter("--bounds goes with --method max (pro-rata is unique)")
     chosen_period = _period(period, start, end)
+    if eliminations is not None:
+        _refuse_output(eliminations, path)
     web = _read(path)
     try:
         graph = build_flow_graph(web.legs, chosen_period, basis)
@@ -372,17 +438,18 @@ def net(
     gains = paper_gains(web.legs, web.prices, chosen_period, basis)
     result = run_net(graph, chosen, bounds=bounds, paper_gains=gains)
     data = to_json_dict(result)
+    try:
+        # The eliminations are staged, then the run is saved, then the files are committed: a
+        # failing --save leaves no file written.
+        with _eliminations_stage(eliminations, path) as stage:
+            books = (path if path.is_dir() else path.parent) if web.source == "books" else None
+            written = _stage_eliminations(stage, result, web.legs, books)
+            if save or db is not None:
+                _save_run(db, result, web.legs)
+    except BadInput as error:
+        _fail(error.errors)
     if eliminations is not None:
-        eliminations.mkdir(parents=True, exist_ok=True)
-        books = (path if path.is_dir() else path.parent) if web.source == "books" else None
-        written = write_eliminations(result, web.legs, eliminations, books)
-        _err(f"wrote {len(written)} elimination files to {eliminations}/")
-    if save or db is not None:
-        from ledger.store import save_netting
-
-        engine, where = _store(db)
-        saved = save_netting(engine, result, web.legs)
-        _err(f"saved netting run {saved.run_id} to {where}")
+        _err(f"wrote {written} elimination files to {eliminations}/")
     if fmt is Format.HTML:
         from ledger.views import drawing_edges
 
@@ -466,9 +533,14 @@ def report(
 
     Example: roundtrip report --books books --out reports
     """
+    from ledger.model import BadInput
+    from ledger.output_set import recover
     from ledger.reports import build_reports, stale_reports, write_reports
 
     if verify:
+        recovery = recover(out)
+        if recovery:
+            _fail(recovery)
         stale = stale_reports(books, out, unit)
         if stale:
             _err("stale reports: " + ", ".join(stale))
@@ -480,7 +552,10 @@ def report(
     except ValueError as error:
         _err(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from error
-    written = write_reports(files, out)
+    try:
+        written = write_reports(files, out, inputs=[books])
+    except BadInput as error:
+        _fail(error.errors)
     typer.echo(f"wrote {len(written)} reports to {out}/")
 
 

@@ -5,134 +5,41 @@ in expansion order), :class:`~ledger.model.Price` marks for non-cash grants, the
 companies, and every problem found as a :class:`~ledger.model.LedgerError` (``file:line:
 message [deal id]``), all collected at once. A bad deal is left out, not repaired: use the legs
 only when there are no errors. :func:`read_input` reads either this file or a flat legs CSV
-(:mod:`ledger.legs_csv`), by suffix. ``tests/fixtures/deals/small.yaml`` uses every template,
-each with a comment saying what it expands into.
+(:mod:`ledger.legs_csv`), by suffix.
+
+The format's manual is ``docs/deals-file.md``: the top level, every template (``single``,
+``tranches``, ``term``, ``spv``, ``warrant``, ``backstop``, ``legs``) with every field and an
+example each, amounts, dates and durations, statuses, splitting, errors and limits.
+``tests/test_docs.py`` loads every example there and checks that each field table lists exactly
+the fields of its model below, so the manual and this module cannot drift apart.
 
 A tiny deals file::
 
     version: 1
-    currency: USD                  # every amount is in this currency
-    companies:                     # every company that keeps a book (External is implicit)
-      - name: Nvidia
-      - name: OpenAI
-        note: "not expected to be cash-flow positive before 2030"
+    companies: [Nvidia, OpenAI]
     deals:
-      - id: nv-oai-equity          # lowercase letters, digits, dashes; link ^deal-nv-oai-equity
+      - id: nv-oai-equity
         title: "Nvidia to invest up to $100B in OpenAI"
-        date: 2025-09-22           # announcement; no leg may be dated before it
-        source: "Nvidia/OpenAI press release"
+        date: 2025-09-22
         template: tranches
         payer: Nvidia
         payee: OpenAI
         kind: equity
         total: 100B
         count: 10
-        every: 1y
-        statuses: {realized: 1}    # first tranche realized, the other nine announced
+        statuses: {realized: 1}
 
 expands into ten legs Nvidia -> OpenAI of kind equity, $10,000,000,000.00 each, dated
 2025-09-22, 2026-09-22, ..., 2034-09-22, leg 1 realized, legs 2..10 announced, all with
 ``lineno`` = the line of ``- id: nv-oai-equity``.
 
-**Top level.** ``version`` (must be 1), ``currency`` (default USD), ``companies`` (a list of
-``{name, note}``, or plain names), ``deals``. Nothing else. A company name must map to a
-beancount account component (``xAI`` -> ``XAI``; see :func:`~ledger.model.account_component`)
-and two names may not map to the same one. ``External`` is never declared.
-
-**Every deal.** ``id`` (unique), ``title``, ``date``, ``template`` are required; ``source``,
-``note``, ``estimate`` (default false) and ``currency`` are optional. Every leg gets the deal's
-id, its leg number, the deal's source unless it has its own, the deal's note unless it has its
-own, the deal's estimate flag unless it sets its own, the deal's ``title`` (it narrates the
-leg's transactions in the books), the file's currency, ``filename`` = the
-deals file and ``lineno`` = the line of the YAML item it came from (a list item or sub-mapping
-of the template), else the deal's line.
-
-**Amounts** are an integer (``350000000``, ``12_500_000_000``) or a string (``"100B"``,
-``"6.3B"``, ``"350M"``, ``"1.92B"``, ``"1,000.50"``, ``"$900M"``). ``K``/``M``/``B``/``T``
-(either case) scale exactly, as Decimals. An unquoted YAML float (``1.5``, ``6.3e+9``) is
-refused, and so is an exponent (``6.3e9``): quote the amount and use a suffix. An amount is > 0
-with at most 2 decimals after scaling. ``units`` and ``price`` use the same notation but may have
-more decimals.
-
-**Dates** are ``YYYY-MM-DD``. **Durations**: ``every: 1y | 6m | 3m | 1m`` (any ``<n>y`` or
-``<n>m``), ``years: 5`` or ``months: 18``, ``per: year | quarter | month``. Dates step from the
-start by whole months, counted from the start each time (Jan 31 + 1m = Feb 28, + 2m = Mar 31).
-
-**Statuses** of a template that generates several legs: ``statuses: {realized: N1, contracted:
-N2}`` makes the first N1 legs realized, the next N2 contracted and the rest announced;
-``status: <s>`` gives all legs one status; neither means announced. N1 + N2 may not exceed the
-number of legs. A template item that makes one leg takes ``status:`` (default realized).
-
-**Equipment**: ``capex: true`` on a ``single`` deal, a ``tranches`` or ``term`` deal, an
-explicit leg or an spv's ``buys`` (kind ``sale`` only) says the buyer capitalises what it buys
-(chips and systems it installs in its own data centres: ASC 360), so its book holds them as
-``Assets:Equipment:<seller>`` instead of expensing them.
-
-**Splitting**: ``total`` over n legs gives each ``total / n`` in exact cents; the remainder
-cents go to the first leg.
-
-Templates (``template:``):
-
-``single``
-    One leg, dated the deal's ``date``: ``payer``, ``payee``, ``kind``, ``amount``, ``status``
-    (default realized), ``units``/``commodity`` (optional). A leg dated after the announcement
-    is a ``legs`` deal.
-``tranches``
-    ``total`` split into ``count`` equal legs payer -> payee of ``kind``, dated ``start``
-    (default the deal's date) + k x ``every`` (default 1y); ``statuses``/``status``.
-``term``
-    A contract of ``total`` over ``years`` (or ``months``) recognised ``per`` year (default),
-    quarter or month: one leg payer -> payee of ``kind`` per period, dated at the start of the
-    period, from ``start`` (default the deal's date); ``statuses``/``status``. ``months`` must
-    be a whole number of periods.
-``spv``
-    A special-purpose vehicle ``spv`` (a declared company) with ``equity`` and ``debt`` lists
-    of ``{from, amount, status, date, estimate, note}`` (investor -> SPV, kind equity; lender
-    -> SPV, kind loan), an optional purchase ``buys: {from: vendor, kind (default sale),
-    amount, status, date, estimate, note}`` (SPV -> vendor) and an optional ``lease: {to,
-    total, years|months, per, start, statuses|status, estimate, note}`` (lessee -> SPV, kind
-    lease, one leg per period). Legs come in that order: equity, debt, purchase, lease.
-``warrant``
-    A non-cash grant: ``grantor``, ``holder``, ``commodity`` (a beancount commodity such as
-    ``AMDW``), ``tranches``: ``[{date, units, value, status, estimate, note}]`` (one warrant leg
-    grantor -> holder each, amount = grant-date fair ``value``, with ``units`` of
-    ``commodity``), ``prices``: ``[{date, price}]`` (price per unit in the file's currency; they
-    become :class:`~ledger.model.Price` marks, so paper value = units x latest price).
-``backstop``
-    A promise by ``buyer`` to buy ``amount`` of ``seller``'s unused capacity, ``status``
-    (default contracted). ``drawn: [{date, amount, estimate, note}]`` are realized backstop legs;
-    the promise leg carries only the **undrawn** rest (``amount`` - draws; none when fully
-    drawn), dated ``start`` (default the deal's date), or spread over ``years``/``months``
-    ``per`` period when given. Legs: promise first, then draws.
-``legs``
-    Explicit legs, the escape hatch (and how revenue from External is written): ``legs:
-    [{date (default the deal's date), payer, payee, kind, amount, status (default realized),
-    estimate, note, source, units, commodity, currency}]``.
-
-**Validation** (each a LedgerError naming file, line and, where known, deal): malformed YAML (the
-parser's line; the deal above it is named), a duplicate key, an unknown top-level key, a missing
-or unknown field (a misspelt field is one error, with a suggestion), an unknown template, an
-unknown company, payer == payee, an unknown kind or status, a bad amount (not a number, zero,
-negative, more than 2 decimals, an unquoted float or an exponent), a bad date or duration, a
-leg dated before its deal's date, a duplicate deal id, mixed currencies, statuses that do not
-fit the number of legs, draws that exceed a backstop, a total too small to split.
-
-Decisions where the format contract was silent (kept here as the manual):
-
-- **Mixed currencies**: a deals file has no conversion prices (warrant ``prices`` are marks of a
-  commodity, not exchange rates), so a ``currency:`` on a deal or leg that differs from the
-  file's is always an error. Convert the amount yourself and say so in the ``note``.
-- Items that make one leg (``single``, ``legs`` items, spv ``equity``/``debt``/``buys``,
-  warrant ``tranches``, backstop ``drawn``) default to realized; generators of several legs
-  (``tranches``, ``term``, spv ``lease``) default to announced; a backstop promise to
-  contracted.
-- ``single`` has no leg date of its own: a deal has one ``date`` key, so the leg is dated the
-  deal's date; a leg dated later is written with the ``legs`` template.
-- ``title`` is required (it narrates every transaction); ``companies`` items may be plain names.
-- spv ``equity``/``debt`` items may carry a ``date`` (default the deal's date).
-- ``statuses`` takes only ``realized`` and ``contracted``: the rest are announced.
-- ``load_deals`` checks each deal's shape; ``expand`` checks the legs it makes (payer ==
-  payee, a leg before its deal's date). :func:`read_deals` does both.
+How the work is split: :func:`load_deals` parses the YAML (remembering the line of every value;
+an alias is built once and shared, so aliases of aliases cost memory in proportion to the file)
+and validates each deal's shape with the pydantic models below, which also check the limits of
+:mod:`ledger.limits` before a leg is made (legs per deal for every parameter that multiplies
+them, legs and amounts per file, dates, including the last date of a generated schedule);
+:func:`expand` makes the legs and checks them (payer == payee, a leg before its deal's date, the
+file's total); :func:`read_deals` does both.
 """
 
 from __future__ import annotations
@@ -140,6 +47,7 @@ from __future__ import annotations
 import calendar
 import difflib
 import re
+import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -162,6 +70,16 @@ from pydantic import (
 )
 
 from ledger.legs_csv import read_legs_csv
+from ledger.limits import (
+    MAX_DATE,
+    MAX_LEG_AMOUNT,
+    MAX_LEG_CENTS,
+    MAX_LEGS,
+    MAX_LEGS_PER_DEAL,
+    MAX_NAME_CHARS,
+    MAX_TOTAL_CENTS,
+    MIN_DATE,
+)
 from ledger.model import (
     EXTERNAL,
     Company,
@@ -217,6 +135,16 @@ _PER_MONTHS = {"year": 12, "quarter": 3, "month": 1}
 _KIND_NAMES = ", ".join(kind.value for kind in Kind)
 _STATUS_NAMES = ", ".join(status.value for status in Status)
 _TOP_KEYS = ("version", "currency", "companies", "deals")
+_DATE_RANGE = f"{MIN_DATE} to {MAX_DATE}; see ledger/limits.py"
+# A user's value quoted in a message, cut short: YAML aliases can make a value of a small file
+# huge (a "billion laughs"), and an error message must not print it whole.
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 1, 4, 4, 80, 80
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, bounded in size whatever the value."""
+    return _REPR.repr(value)
 
 
 # -- values ------------------------------------------------------------------------------------
@@ -225,10 +153,10 @@ _TOP_KEYS = ("version", "currency", "companies", "deals")
 def _number(value: Any, what: str) -> Decimal:
     """The exact Decimal an amount-like YAML value stands for (sign kept)."""
     if isinstance(value, bool) or not isinstance(value, int | str | Decimal | float):
-        raise ValueError(f'{value!r} is not {what} (write e.g. 350M, "6.3B" or 1200000)')
+        raise ValueError(f'{_shown(value)} is not {what} (write e.g. 350M, "6.3B" or 1200000)')
     if isinstance(value, float):
         raise ValueError(
-            f"{value!r} is an unquoted YAML float, which is not exact: quote it and use a "
+            f"{_shown(value)} is an unquoted YAML float, which is not exact: quote it and use a "
             'suffix, e.g. "6.3B" or "1234.56"'
         )
     if isinstance(value, int | Decimal):
@@ -257,16 +185,31 @@ def _plain(number: Decimal) -> Decimal:
 
 
 def parse_amount(value: Any) -> Decimal:
-    """Parse a money amount of the deals file: > 0, at most 2 decimals, quantized to cents.
+    """Parse a money amount of one leg: > 0, at most 2 decimals, within the limit of a leg.
 
     ``"6.3B"`` -> ``Decimal("6300000000.00")``; ``"1,000.50"`` -> ``Decimal("1000.50")``.
 
     Raises:
         ValueError: with the message a user should read.
     """
+    amount = _total(value)
+    if amount > MAX_LEG_AMOUNT:
+        raise ValueError(
+            f"{value} is more than one leg may carry ({MAX_LEG_AMOUNT:,}; see ledger/limits.py)"
+        )
+    return amount
+
+
+def _total(value: Any) -> Decimal:
+    """An amount that templates split into legs: > 0, at most 2 decimals, below the run's limit."""
     number = _number(value, "an amount")
     if number <= 0:
         raise ValueError(f"must be > 0, got {value}")
+    if number * 100 > MAX_TOTAL_CENTS:
+        raise ValueError(
+            f"{value} is more than all legs of one input may add up to "
+            f"({from_cents(MAX_TOTAL_CENTS):,}; see ledger/limits.py)"
+        )
     try:
         return from_cents(to_cents(number))
     except ValueError:
@@ -282,7 +225,17 @@ def _quantity(value: Any) -> Decimal:
 
 
 def _day(value: Any) -> date:
-    """A ``YYYY-MM-DD`` date (YAML reads unquoted ones as dates already)."""
+    """A ``YYYY-MM-DD`` date from ``MIN_DATE`` to ``MAX_DATE`` (:mod:`ledger.limits`).
+
+    YAML reads unquoted dates as dates already.
+    """
+    day = _calendar_day(value)
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise ValueError(f"date {day} is outside the dates roundtrip takes ({_DATE_RANGE})")
+    return day
+
+
+def _calendar_day(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
@@ -290,34 +243,36 @@ def _day(value: Any) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"bad date {value!r}: expected YYYY-MM-DD")
+    raise ValueError(f"bad date {_shown(value)}: expected YYYY-MM-DD")
 
 
 def _kind(value: Any) -> Kind:
     try:
         return Kind(value)
     except ValueError:
-        raise ValueError(f"unknown kind {value!r} (expected one of: {_KIND_NAMES})") from None
+        raise ValueError(f"unknown kind {_shown(value)} (expected one of: {_KIND_NAMES})") from None
 
 
 def _status(value: Any) -> Status:
     try:
         return Status(value)
     except ValueError:
-        raise ValueError(f"unknown status {value!r} (expected one of: {_STATUS_NAMES})") from None
+        raise ValueError(
+            f"unknown status {_shown(value)} (expected one of: {_STATUS_NAMES})"
+        ) from None
 
 
 def _months(value: Any) -> int:
     """A duration ``<n>y`` or ``<n>m`` as a number of months."""
     match = _DURATION.fullmatch(value.strip()) if isinstance(value, str) else None
     if not match or int(match["n"]) == 0:
-        raise ValueError(f"bad duration {value!r}: expected e.g. 1y, 6m, 3m or 1m")
+        raise ValueError(f"bad duration {_shown(value)}: expected e.g. 1y, 6m, 3m or 1m")
     return int(match["n"]) * (12 if match["unit"] == "y" else 1)
 
 
 def _version(value: Any) -> int:
     if value != 1 or isinstance(value, bool):
-        raise ValueError(f"this roundtrip reads version 1, not {value!r}")
+        raise ValueError(f"this roundtrip reads version 1, not {_shown(value)}")
     return 1
 
 
@@ -376,6 +331,7 @@ def _currency(value: str, info: ValidationInfo) -> str:
 
 
 Amount = Annotated[Decimal, PlainValidator(parse_amount)]
+Total = Annotated[Decimal, PlainValidator(_total)]
 Quantity = Annotated[Decimal, PlainValidator(_quantity)]
 Day = Annotated[date, PlainValidator(_day)]
 KindName = Annotated[Kind, PlainValidator(_kind)]
@@ -387,6 +343,7 @@ Currency = Annotated[str, AfterValidator(_currency)]
 Commodity = Annotated[str, AfterValidator(_commodity)]
 DealIdName = Annotated[str, AfterValidator(_deal_id)]
 Count = Annotated[int, Field(ge=1, strict=True)]
+LegCount = Annotated[int, Field(ge=1, strict=True), AfterValidator(lambda n: _check_size(n))]
 Per = Literal["year", "quarter", "month"]
 
 
@@ -457,8 +414,36 @@ def _period_plan(years: int | None, months: int | None, per: Per) -> tuple[int, 
 
 
 def _check_split(total: Decimal, count: int) -> None:
-    if to_cents(total) < count:
+    cents = to_cents(total)
+    if cents < count:
         raise ValueError(f"total {total} is too small to split into {count} legs")
+    if cents // count + cents % count > MAX_LEG_CENTS:
+        raise ValueError(
+            f"total {total} in {count} legs puts more on a leg than one may carry "
+            f"({MAX_LEG_AMOUNT:,}; see ledger/limits.py): split it into more legs"
+        )
+
+
+def _check_size(count: int, what: str = "") -> int:
+    """Refuse a template that would make more legs than one deal may, before making any."""
+    if count > MAX_LEGS_PER_DEAL:
+        raise ValueError(
+            f"{what + ' makes ' if what else ''}{count:,} legs: more than one deal may make "
+            f"({MAX_LEGS_PER_DEAL:,}; see ledger/limits.py)"
+        )
+    return count
+
+
+def _check_schedule(start: date, step: int, count: int) -> None:
+    """Refuse a schedule whose last leg falls after the last date, found without building it."""
+    months = start.year * 12 + start.month - 1 + (count - 1) * step
+    year, month = divmod(months, 12)
+    if year > MAX_DATE.year or _add_months(start, (count - 1) * step) > MAX_DATE:
+        raise ValueError(
+            f"{count:,} legs {step} month{'s' if step != 1 else ''} apart from {start} run to "
+            f"{year}-{month + 1:02d}, past the last date roundtrip takes ({MAX_DATE}; see "
+            "ledger/limits.py)"
+        )
 
 
 class _Item(_Node):
@@ -519,8 +504,8 @@ class TranchesDeal(_DealBase):
     payer: CompanyName
     payee: CompanyName
     kind: KindName
-    total: Amount
-    count: Count
+    total: Total
+    count: LegCount
     start: Day | None = None
     every: Months = 12
     statuses: Statuses | None = None
@@ -530,6 +515,7 @@ class TranchesDeal(_DealBase):
     @model_validator(mode="after")
     def _consistent(self) -> TranchesDeal:
         _check_capex(self.capex, self.kind)
+        _check_schedule(self.start or self.date, self.every, self.count)
         _check_statuses(self.count, self.statuses, self.status)
         _check_split(self.total, self.count)
         return self
@@ -542,7 +528,7 @@ class TermDeal(_DealBase):
     payer: CompanyName
     payee: CompanyName
     kind: KindName
-    total: Amount
+    total: Total
     start: Day | None = None
     years: Count | None = None
     months: Count | None = None
@@ -554,7 +540,9 @@ class TermDeal(_DealBase):
     @model_validator(mode="after")
     def _consistent(self) -> TermDeal:
         _check_capex(self.capex, self.kind)
-        count, _ = _period_plan(self.years, self.months, self.per)
+        count, step = _period_plan(self.years, self.months, self.per)
+        _check_size(count, f"a term of {count} {self.per}s")
+        _check_schedule(self.start or self.date, step, count)
         _check_statuses(count, self.statuses, self.status)
         _check_split(self.total, count)
         return self
@@ -589,7 +577,7 @@ class Lease(_Item):
     """The spv's lease to its lessee, one leg per period."""
 
     to: CompanyName
-    total: Amount
+    total: Total
     start: Day | None = None
     years: Count | None = None
     months: Count | None = None
@@ -600,6 +588,7 @@ class Lease(_Item):
     @model_validator(mode="after")
     def _consistent(self) -> Lease:
         count, _ = _period_plan(self.years, self.months, self.per)
+        _check_size(count, f"a lease of {count} {self.per}s")
         _check_statuses(count, self.statuses, self.status)
         _check_split(self.total, count)
         return self
@@ -619,6 +608,11 @@ class SpvDeal(_DealBase):
     def _not_empty(self) -> SpvDeal:
         if not (self.equity or self.debt or self.buys or self.lease):
             raise ValueError("an spv deal needs at least one of equity, debt, buys, lease")
+        leased = 0
+        if self.lease is not None:
+            leased, step = _period_plan(self.lease.years, self.lease.months, self.lease.per)
+            _check_schedule(self.lease.start or self.date, step, leased)
+        _check_size(len(self.equity) + len(self.debt) + bool(self.buys) + leased, "this spv")
         return self
 
 
@@ -648,6 +642,11 @@ class WarrantDeal(_DealBase):
     tranches: Annotated[tuple[Grant, ...], Field(min_length=1)]
     prices: tuple[Mark, ...] = ()
 
+    @model_validator(mode="after")
+    def _bounded(self) -> WarrantDeal:
+        _check_size(len(self.tranches), "this warrant")
+        return self
+
 
 class Draw(_Item):
     """A realized draw on a backstop."""
@@ -662,7 +661,7 @@ class BackstopDeal(_DealBase):
     template: Literal["backstop"]
     buyer: CompanyName
     seller: CompanyName
-    amount: Amount
+    amount: Total
     status: StatusName = Status.CONTRACTED
     drawn: tuple[Draw, ...] = ()
     start: Day | None = None
@@ -675,9 +674,16 @@ class BackstopDeal(_DealBase):
         drawn = sum((draw.amount for draw in self.drawn), Decimal(0))
         if drawn > self.amount:
             raise ValueError(f"draws of {drawn} exceed the backstop amount {self.amount}")
+        promised = 0
         if self.spread and self.undrawn:
-            count, _ = _period_plan(self.years, self.months, self.per)
-            _check_split(self.undrawn, count)
+            promised, step = _period_plan(self.years, self.months, self.per)
+            _check_size(promised, f"a promise spread over {promised} {self.per}s")
+            _check_schedule(self.start or self.date, step, promised)
+            _check_split(self.undrawn, promised)
+        elif self.undrawn:
+            promised = 1
+            _check_split(self.undrawn, 1)
+        _check_size(promised + len(self.drawn), "this backstop")
         return self
 
     @property
@@ -704,6 +710,11 @@ class LegsDeal(_DealBase):
 
     template: Literal["legs"]
     legs: Annotated[tuple[ExplicitLeg, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _bounded(self) -> LegsDeal:
+        _check_size(len(self.legs), "this legs deal")
+        return self
 
 
 def _check_grant(units: Decimal | None, commodity: str | None) -> None:
@@ -778,33 +789,44 @@ class _Reader:
     lines: dict[_Loc, int] = field(default_factory=dict)
     errors: list[LedgerError] = field(default_factory=list)
     _active: set[int] = field(default_factory=set)
+    _built: dict[int, Any] = field(default_factory=dict)
 
     def error(self, node: yaml.Node, message: str) -> None:
         self.errors.append(LedgerError(self.filename, node.start_mark.line + 1, message))
 
     def build(self, node: yaml.Node, path: _Loc) -> Any:
+        # An alias is the same node again: build it once and share the value, so that aliases
+        # of aliases (a "billion laughs") cost memory in proportion to the file, not to their
+        # expansion.
+        if id(node) in self._built:
+            return self._built[id(node)]
         if id(node) in self._active:
             self.error(node, "recursive YAML alias")
             return None
         self._active.add(id(node))
         try:
-            if isinstance(node, yaml.MappingNode):
-                return self._mapping(node, path)
-            if isinstance(node, yaml.SequenceNode):
-                items = []
-                for i, child in enumerate(node.value):
-                    self.lines[(*path, i)] = child.start_mark.line + 1
-                    items.append(self.build(child, (*path, i)))
-                return items
-            try:
-                return self.loader.construct_object(node, deep=True)
-            except ValueError:
-                return node.value  # e.g. 2025-13-01: let the field say it is a bad date
-            except yaml.YAMLError as exc:
-                self.error(node, f"bad YAML value: {getattr(exc, 'problem', exc)}")
-                return None
+            value = self._build(node, path)
         finally:
             self._active.discard(id(node))
+        self._built[id(node)] = value
+        return value
+
+    def _build(self, node: yaml.Node, path: _Loc) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for i, child in enumerate(node.value):
+                self.lines[(*path, i)] = child.start_mark.line + 1
+                items.append(self.build(child, (*path, i)))
+            return items
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except ValueError:
+            return node.value  # e.g. 2025-13-01: let the field say it is a bad date
+        except yaml.YAMLError as exc:
+            self.error(node, f"bad YAML value: {getattr(exc, 'problem', exc)}")
+            return None
 
     def _mapping(self, node: yaml.MappingNode, path: _Loc) -> _Map:
         result = _Map(node.start_mark.line + 1)
@@ -923,30 +945,31 @@ def _message(error: Mapping[str, Any], field_path: _Loc, top: bool = False) -> s
     if kind == "extra_forbidden":
         return f"unknown field {name!r}"
     if kind == "union_tag_invalid":
-        return (
-            f"unknown template {value.get('template')!r} (expected one of: {', '.join(TEMPLATES)})"
-        )
+        expected = ", ".join(TEMPLATES)
+        return f"unknown template {_shown(value.get('template'))} (expected one of: {expected})"
     if kind == "union_tag_not_found":
         return f"missing field 'template' (one of: {', '.join(TEMPLATES)})"
     if kind == "value_error":
         text = str(error["ctx"]["error"])
         return f"{where}: {text}" if field_path and isinstance(field_path[-1], str) else text
     if kind == "string_type":
-        return f"{where} must be text, got {value!r} (quote it)"
+        return f"{where} must be text, got {_shown(value)} (quote it)"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"{where} must be a whole number, got {value!r}"
+        return f"{where} must be a whole number, got {_shown(value)}"
     if kind in ("bool_type", "bool_parsing"):
-        return f"{where} must be true or false, got {value!r}"
+        return f"{where} must be true or false, got {_shown(value)}"
     if kind in ("greater_than_equal", "greater_than"):
-        return f"{where} must be {error['msg'].removeprefix('Input should be ')}, got {value!r}"
+        return (
+            f"{where} must be {error['msg'].removeprefix('Input should be ')}, got {_shown(value)}"
+        )
     if kind == "too_short":
         return f"{where} needs at least one item"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"{where or 'this'} must be a mapping of fields, got {value!r}"
+        return f"{where or 'this'} must be a mapping of fields, got {_shown(value)}"
     if kind in ("list_type", "tuple_type"):
-        return f"{where} must be a list, got {value!r}"
+        return f"{where} must be a list, got {_shown(value)}"
     if kind == "literal_error":
-        return f"bad {where} {value!r}: expected {error['ctx']['expected']}"
+        return f"bad {where} {_shown(value)}: expected {error['ctx']['expected']}"
     return f"{where}: {error['msg']}"
 
 
@@ -1051,6 +1074,11 @@ def _load_companies(
 def _company_problem(name: str, components: Mapping[str, str]) -> str | None:
     if name == EXTERNAL:
         return f"{EXTERNAL} is implicit: do not declare it"
+    if len(name) > MAX_NAME_CHARS:
+        return (
+            f"company name of {len(name)} characters: at most {MAX_NAME_CHARS} "
+            "(see ledger/limits.py)"
+        )
     try:
         component = account_component(name)
     except ValueError:
@@ -1069,6 +1097,7 @@ def _load_deals(
     deals: list[Any] = []
     errors: list[LedgerError] = []
     seen: dict[str, int] = {}
+    made = 0
     for i, item in enumerate(raw):
         base = ("deals", i)
         line = lines.get(base, 0)
@@ -1082,6 +1111,14 @@ def _load_deals(
         except ValidationError as exc:
             errors += _validation_errors(exc, item, base, lines, line, filename, deal_id)
             continue
+        made += _leg_count(deal)
+        if made > MAX_LEGS:
+            message = (
+                f"the deals so far make {made:,} legs; one input holds at most {MAX_LEGS:,} "
+                "(see ledger/limits.py)"
+            )
+            errors.append(LedgerError(filename, line, message, deal.id))
+            break
         if deal.id in seen:
             errors.append(
                 LedgerError(
@@ -1095,6 +1132,28 @@ def _load_deals(
         seen[deal.id] = deal.line
         deals.append(deal)
     return deals, errors
+
+
+def _leg_count(deal: AnyDeal) -> int:
+    """How many legs a validated deal will make, counted without making them."""
+    if isinstance(deal, TranchesDeal):
+        return deal.count
+    if isinstance(deal, TermDeal):
+        return _period_plan(deal.years, deal.months, deal.per)[0]
+    if isinstance(deal, SpvDeal):
+        lease = deal.lease
+        leased = _period_plan(lease.years, lease.months, lease.per)[0] if lease else 0
+        return len(deal.equity) + len(deal.debt) + bool(deal.buys) + leased
+    if isinstance(deal, WarrantDeal):
+        return len(deal.tranches)
+    if isinstance(deal, BackstopDeal):
+        promised = 0
+        if deal.undrawn > 0:
+            promised = _period_plan(deal.years, deal.months, deal.per)[0] if deal.spread else 1
+        return promised + len(deal.drawn)
+    if isinstance(deal, LegsDeal):
+        return len(deal.legs)
+    return 1
 
 
 def load_deals(path: Path) -> tuple[DealsFile, list[LedgerError]]:
@@ -1447,9 +1506,18 @@ def expand(
     legs: list[Leg] = []
     prices: list[Price] = []
     errors: list[LedgerError] = []
+    cents = 0
     for deal in deals_file.deals:
         deal_legs = _legs_of(deal, deals_file)
         errors += _leg_errors(deal, deal_legs, deals_file.filename)
+        cents += sum(to_cents(leg.amount) for leg in deal_legs)
+        if cents > MAX_TOTAL_CENTS:
+            message = (
+                f"the legs so far add up to {from_cents(cents):,}, more than one input may "
+                f"({from_cents(MAX_TOTAL_CENTS):,}; see ledger/limits.py)"
+            )
+            errors.append(LedgerError(deals_file.filename, deal.line, message, deal.id))
+            break
         legs += deal_legs
         prices += _prices_of(deal, deals_file)
     return tuple(legs), tuple(prices), sorted(errors, key=lambda e: e.lineno)

@@ -42,6 +42,7 @@ import numpy as np
 from beancount.core import amount as bc_amount
 from beancount.core import data
 
+from ledger import output_set
 from ledger.accounts import circular_account, revenue_account
 from ledger.books_write import BOOK_SUFFIX, COMMITMENTS_SUFFIX, ELIMINATIONS_SUFFIX, book_slug
 from ledger.model import (
@@ -56,9 +57,11 @@ from ledger.model import (
 from ledger.netting import NettingResult
 
 __all__ = [
+    "ELIMINATIONS_SET",
     "ELIMINATIONS_SUFFIX",
     "ELIMINATION_FLAG",
     "SOURCE",
+    "elimination_files",
     "eliminations",
     "eliminations_text",
     "write_eliminations",
@@ -70,6 +73,8 @@ SOURCE = "<roundtrip.eliminations>"
 #: letters), and the books reader reads ``*``/``!`` transactions with a ``deal`` key as legs,
 #: so the eliminations get a flag of their own.
 ELIMINATION_FLAG = "%"
+#: The kind of output set the eliminations are (:mod:`ledger.output_set`).
+ELIMINATIONS_SET = "eliminations"
 
 _Edge = tuple[Company, Company, Kind]
 
@@ -319,17 +324,29 @@ def write_eliminations(
         The paths written, in company order.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    return output_set.write_set(
+        out_dir,
+        elimination_files(result, legs, books, out_dir),
+        ELIMINATIONS_SET,
+        foreign="*.beancount",
+    )
+
+
+def elimination_files(
+    result: NettingResult,
+    legs: Iterable[Leg],
+    books: Path | None = None,
+    out_dir: Path | None = None,
+) -> dict[str, str]:
+    """``{file name: text}`` of every company's eliminations (see :func:`write_eliminations`).
+
+    ``out_dir`` is where the files will live, so that includes of ``books`` are relative to it.
+    """
     entries = eliminations(result, legs)
-    paths = []
+    files: dict[str, str] = {}
     for figures in result.companies:
-        includes = _includes(figures.company, result, books, out_dir)
-        text = eliminations_text(
+        includes = _includes(figures.company, result, books, out_dir) if out_dir else []
+        files[book_slug(figures.company) + ELIMINATIONS_SUFFIX] = eliminations_text(
             figures.company, result, entries.get(figures.company, []), includes
         )
-        path = out_dir / (book_slug(figures.company) + ELIMINATIONS_SUFFIX)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-        paths.append(path)
-    return tuple(paths)
+    return files

@@ -55,6 +55,12 @@ def read_web(path: Path) -> Web:
         return Web(path, (), (), (), (LedgerError(str(path), 0, "no such file or folder"),), "")
     if path.is_dir() or path.suffix == ".beancount":
         from ledger.books_read import read_books
+        from ledger.output_set import recover
+
+        # A writer killed mid-swap is rolled back before anyone reads (ledger.output_set).
+        recovery = recover(path if path.is_dir() else path.parent)
+        if recovery:
+            return Web(path, (), (), (), recovery, "books")
 
         books = read_books(path)
         return Web(

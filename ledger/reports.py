@@ -2,7 +2,7 @@
 
 :func:`build_reports` reads the books and returns ``{relative path: text}`` without touching the
 disk, so the staleness test can compare what the engine makes now with what is committed.
-:func:`write_reports` writes them atomically (temp file + rename, one file at a time).
+:func:`write_reports` writes them as one output set: all replaced at once, or none.
 
 What is made (all dates of the books, one file per format):
 
@@ -15,16 +15,20 @@ What is made (all dates of the books, one file per format):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ledger.inputs import Web, read_web
 from ledger.model import Basis, Period, format_errors
+from ledger.output_set import write_set
 from ledger.render import Unit, render_json, render_markdown
 
 __all__ = ["build_reports", "stale_reports", "write_reports"]
 
 #: The company whose failure the shipped audit walks through.
 HEADLINE_FAILURE = "OpenAI"
+#: The kind of output set the reports are (:mod:`ledger.output_set`).
+REPORTS_SET = "reports"
 
 
 def _read(path: Path) -> Web:
@@ -114,17 +118,18 @@ def build_reports(books: Path, unit: Unit = Unit.AUTO) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def write_reports(files: dict[str, str], out: Path) -> tuple[Path, ...]:
-    """Write the reports, each atomically; returns the paths written."""
-    written = []
-    for name, text in files.items():
-        target = out / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-        written.append(target)
-    return tuple(written)
+def write_reports(
+    files: dict[str, str], out: Path, inputs: Sequence[Path] = ()
+) -> tuple[Path, ...]:
+    """Write the reports as one output set (:mod:`ledger.output_set`); returns the paths.
+
+    They replace the previous run's reports as a whole (a report no longer made goes too);
+    ``inputs`` (the books folder) are refused as ``out``.
+
+    Raises:
+        BadInput: ``out`` is refused or cannot be written; nothing changed.
+    """
+    return write_set(out, files, REPORTS_SET, inputs=inputs)
 
 
 def stale_reports(books: Path, out: Path, unit: Unit = Unit.AUTO) -> tuple[str, ...]:

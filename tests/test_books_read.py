@@ -22,6 +22,7 @@ from ledger.books_read import BooksRead, check_books, read_books
 from ledger.books_write import render_books, write_books
 from ledger.legs_csv import read_legs_csv, write_legs_csv
 from ledger.model import EXTERNAL, Kind, LedgerError, Leg, Price, Status
+from ledger.output_set import MANIFEST
 
 D = Decimal
 
@@ -501,7 +502,7 @@ def test_books_read_back_into_the_same_legs_and_the_same_bytes(
         for one, other in zip(paths, again, strict=True):
             assert one.read_bytes() == other.read_bytes()
         assert not [name for name in os.listdir(tmp) if name.startswith(".")]
-        assert sorted(os.listdir(first)) == sorted(p.name for p in paths)
+        assert sorted(os.listdir(first)) == sorted([MANIFEST, *(p.name for p in paths)])
 
 
 def _key(leg: Leg) -> tuple[str, int]:

@@ -209,6 +209,7 @@ def test_eliminations_writes_one_file_per_company_that_loads_with_its_book(tmp_p
     assert f"wrote 3 elimination files to {out}/" in result.stderr
     assert result.stdout.startswith(CSV_HEADER)  # the report still goes to stdout
     assert sorted(p.name for p in out.iterdir()) == [
+        ".roundtrip-manifest.json",  # the eliminations are one output set (ledger.output_set)
         "nvidia.eliminations.beancount",
         "openai.eliminations.beancount",
         "oracle.eliminations.beancount",

@@ -128,3 +128,74 @@ if __name__ == "__main__" and "--write" in sys.argv:
 
     os.chdir(REPO)
     _rewrite()
+
+
+# -- the README as a newcomer copies it ---------------------------------------------------------
+
+README_TEXT = README.read_text(encoding="utf-8")
+_QUICK_START = README_TEXT.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+_INLINE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+
+
+def test_every_roundtrip_command_in_a_readme_code_block_names_a_verb_and_options_that_exist():
+    import mdcheck
+
+    commands = mdcheck.roundtrip_commands(README_TEXT)
+    assert len(commands) >= 6
+    assert {c: mdcheck.parse_problem(c) for c in commands} == dict.fromkeys(commands)
+
+
+def test_every_verb_and_option_of_the_command_table_exists():
+    import typer
+
+    group = typer.main.get_command(app)
+    spans = [s for s in _INLINE.findall(README_TEXT) if s.startswith("roundtrip ")]
+    assert len(spans) >= 8
+    for span in spans:
+        verb = span.split()[1]
+        command = group if verb.startswith("-") else group.commands.get(verb)
+        assert command is not None, span
+        options = {o for p in command.params for o in p.opts}
+        assert set(re.findall(r"--[a-z-]+", span)) <= options, span
+
+
+def test_the_quick_start_activates_the_venv_so_every_later_command_is_bare():
+    assert "$ python3 -m venv .venv && source .venv/bin/activate && pip install" in _QUICK_START
+    after = README_TEXT.split(_QUICK_START, 1)[1]
+    assert ".venv/bin/" not in after
+
+
+def _path_words(text: str) -> set[str]:
+    """Repository paths named in inline code (``books/deals.yaml``, ``books/*.beancount``)."""
+    words = set()
+    for span in _INLINE.findall(text):
+        for word in span.split():
+            if "/" in word and ":" not in word and "<" not in word and word[0] not in "/-":
+                stem, _, rest = word.partition("{")
+                if rest:  # books/examples/{dotcom,telecom}.yaml
+                    choices, _, tail = rest.partition("}")
+                    words |= {stem + choice + tail for choice in choices.split(",")}
+                else:
+                    words.add(word)
+    return words
+
+
+def test_every_file_the_readme_names_or_links_is_shipped():
+    import mdcheck
+
+    assert mdcheck.broken_links(README) == []
+    named = _path_words(README_TEXT)
+    assert {"books/deals.yaml", "tests/fixtures/examples/triangle.csv", ".ci/run"} <= named
+    shipped = [w for w in sorted(named) if not w.startswith(".venv/")]  # the quick start makes it
+    missing = [w for w in shipped if not any(REPO.glob(w.rstrip("/")))]
+    assert missing == []
+
+
+def test_the_readme_refers_to_no_section_of_an_unshipped_spec():
+    assert "SPEC" not in README_TEXT and "§" not in README_TEXT
+
+
+def test_the_readme_states_the_postgres_url_the_tests_connect_as():
+    store_tests = (REPO / "tests" / "test_store.py").read_text(encoding="utf-8")
+    default = re.search(r'"ROUNDTRIP_TEST_PG_URL", "([^"]+)"', store_tests)[1]
+    assert f"`ROUNDTRIP_TEST_PG_URL`, by default `{default}`" in README_TEXT.replace("\n", " ")

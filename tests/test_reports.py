@@ -17,6 +17,7 @@ import pytest
 
 from ledger.beancount_io import write_books
 from ledger.inputs import read_web
+from ledger.output_set import read_manifest
 from ledger.render import Unit
 from ledger.reports import build_reports, stale_reports, write_reports
 
@@ -43,6 +44,15 @@ def test_shipped_books_are_exactly_what_the_deals_file_expands_to(source, folder
     generated = _generated(source, tmp_path)
     shipped = {path.name: path.read_text(encoding="utf-8") for path in folder.glob("*.beancount")}
     assert shipped == generated
+
+
+@pytest.mark.parametrize("folder", [*(f for _, f in SOURCES), REPORTS], ids=lambda p: p.name)
+def test_shipped_output_sets_own_exactly_their_files(folder):
+    manifest = read_manifest(folder)
+    pattern = "**/*.md" if folder == REPORTS else "*.beancount"
+    shipped = {p.relative_to(folder).as_posix() for p in folder.glob(pattern)}
+    assert manifest is not None and shipped <= set(manifest.files)
+    assert all((folder / name).is_file() for name in manifest.files)
 
 
 def test_reports_folder_is_current():

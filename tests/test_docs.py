@@ -1,0 +1,235 @@
+"""docs/ cannot drift from the code: every example is loaded, every field table is checked.
+
+- every ```yaml block of ``docs/deals-file.md`` is a deals file; when a ```csv block follows in
+  the same section it expands into exactly those legs (and that CSV is itself a clean legs CSV);
+  when a ```text block follows it gives exactly those errors; otherwise it loads cleanly;
+- every ```csv block of ``docs/legs-csv.md`` loads cleanly, or gives the errors under it;
+- every table marked ``<!-- fields: Model -->`` lists exactly the model's fields, and says
+  "required" exactly for the required ones; every model of the deals file has its table;
+- the column tables are the legs CSV's columns, the kind tables the model's kind classes;
+- every ``roundtrip`` command shown parses, and every link (file and heading) exists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import mdcheck
+import pytest
+
+from ledger import deals, legs_csv, limits
+from ledger.deals import TEMPLATES, read_deals
+from ledger.legs_csv import read_legs_csv, write_legs_csv
+from ledger.model import KIND_CLASS, FlowClass, Kind, Status, flow_class, format_errors
+from ledger.output_set import Manifest
+
+REPO = Path(__file__).parent.parent
+DOCS = REPO / "docs"
+DEALS_DOC = (DOCS / "deals-file.md").read_text(encoding="utf-8")
+CSV_DOC = (DOCS / "legs-csv.md").read_text(encoding="utf-8")
+PAGES = sorted(DOCS.glob("*.md"))
+
+YAML_EXAMPLES = mdcheck.with_followers(DEALS_DOC, "yaml")
+CSV_EXAMPLES = mdcheck.with_followers(CSV_DOC, "csv")
+EXPANSIONS = [(y, f) for y, f in YAML_EXAMPLES if f is not None and f.lang == "csv"]
+CHECKED_ONLY = [(y, f) for y, f in YAML_EXAMPLES if f is None or f.lang != "csv"]
+
+
+def _ids(pairs: list[tuple[mdcheck.Block, mdcheck.Block | None]]) -> list[str]:
+    return [f"line{example.line}" for example, _ in pairs]
+
+
+def _legs_shown(block: mdcheck.Block) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(block.text)))
+
+
+def _legs_made(legs: tuple, columns: list[str]) -> list[dict[str, str]]:
+    """The legs as roundtrip writes them (date order), cut to the columns the page shows."""
+    stream = io.StringIO()
+    write_legs_csv(legs, stream)
+    stream.seek(0)
+    return [{c: row[c] for c in columns} for row in csv.DictReader(stream)]
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Work in a fresh folder, so error messages name ``deals.yaml`` / ``legs.csv`` as shown."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# -- the deals file ----------------------------------------------------------------------------
+
+
+def test_the_deals_page_has_examples_to_check():
+    assert len(EXPANSIONS) >= len(TEMPLATES)
+
+
+@pytest.mark.parametrize(("example", "shown"), EXPANSIONS, ids=_ids(EXPANSIONS))
+def test_a_deals_example_expands_into_the_legs_shown(example, shown, in_tmp):
+    Path("deals.yaml").write_text(example.text, encoding="utf-8")
+    legs, _, _, errors = read_deals(Path("deals.yaml"))
+    assert errors == [], format_errors(errors)
+    expected = _legs_shown(shown)
+    assert _legs_made(legs, list(expected[0])) == expected
+
+
+@pytest.mark.parametrize(("example", "shown"), EXPANSIONS, ids=_ids(EXPANSIONS))
+def test_the_legs_shown_under_a_deals_example_are_a_clean_legs_csv(example, shown, in_tmp):
+    Path("legs.csv").write_text(shown.text, encoding="utf-8")
+    legs, errors = read_legs_csv(Path("legs.csv"))
+    assert errors == [], format_errors(errors)
+    assert len(legs) == shown.text.count("\n") - 1
+
+
+@pytest.mark.parametrize(("example", "shown"), CHECKED_ONLY, ids=_ids(CHECKED_ONLY))
+def test_a_deals_example_gives_the_errors_shown_or_none(example, shown, in_tmp):
+    Path("deals.yaml").write_text(example.text, encoding="utf-8")
+    errors = read_deals(Path("deals.yaml"))[3]
+    expected = shown.text if shown is not None and shown.lang == "text" else ""
+    assert format_errors(errors) == expected.rstrip("\n")
+
+
+def test_every_template_has_an_example_with_its_legs():
+    shown = {
+        line.split(":", 1)[1].strip()
+        for example, _ in EXPANSIONS
+        for line in example.text.splitlines()
+        if line.strip().startswith("template:")
+    }
+    assert shown == set(TEMPLATES)
+
+
+FIELD_TABLES = [
+    (name, rows) for marker, name, rows in mdcheck.marked_tables(DEALS_DOC) if marker == "fields"
+]
+
+
+def _fields(model: type) -> dict[str, bool]:
+    """A model's fields as the file spells them (aliases), and whether each is required."""
+    fields = {f.alias or n: f.is_required() for n, f in model.model_fields.items()}
+    if model is deals._DealBase:
+        return {**fields, "template": True}
+    if issubclass(model, deals._DealBase):
+        common = _fields(deals._DealBase)
+        return {name: req for name, req in fields.items() if name not in common}
+    return fields
+
+
+@pytest.mark.parametrize(("name", "rows"), FIELD_TABLES, ids=[n for n, _ in FIELD_TABLES])
+def test_a_field_table_lists_exactly_the_fields_of_its_model(name, rows):
+    documented = {mdcheck.code_names(row[0])[0]: row[1].startswith("required") for row in rows}
+    assert documented == _fields(getattr(deals, name))
+
+
+def test_every_model_of_the_deals_file_has_a_field_table():
+    models = {
+        name
+        for name in deals.__all__
+        if isinstance(getattr(deals, name), type) and issubclass(getattr(deals, name), deals._Node)
+    }
+    assert models | {"_Header", "_DealBase"} <= {name for name, _ in FIELD_TABLES}
+
+
+# -- the legs CSV ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("example", "shown"), CSV_EXAMPLES, ids=_ids(CSV_EXAMPLES))
+def test_a_legs_csv_example_gives_the_errors_shown_or_none(example, shown, in_tmp):
+    Path("legs.csv").write_text(example.text, encoding="utf-8")
+    legs, errors = read_legs_csv(Path("legs.csv"))
+    expected = shown.text if shown is not None and shown.lang == "text" else ""
+    assert format_errors(errors) == expected.rstrip("\n")
+    if not expected:
+        assert len(legs) == example.text.count("\n") - 1
+
+
+def test_the_triangle_example_is_the_shipped_fixture():
+    shipped = (REPO / "tests" / "fixtures" / "examples" / "triangle.csv").read_text()
+    assert CSV_EXAMPLES[0][0].text == shipped
+
+
+@pytest.mark.parametrize("name", ["REQUIRED_COLUMNS", "OPTIONAL_COLUMNS"])
+def test_the_column_tables_are_the_readers_columns(name):
+    (rows,) = [rows for marker, n, rows in mdcheck.marked_tables(CSV_DOC) if n == name]
+    assert tuple(mdcheck.code_names(row[0])[0] for row in rows) == getattr(legs_csv, name)
+
+
+def test_the_column_order_written_is_stated():
+    assert ",".join(legs_csv.CSV_COLUMNS) in CSV_DOC.replace("\n", "").replace(", ", ",")
+
+
+# -- shared --------------------------------------------------------------------------------------
+
+_PHRASES = {
+    FlowClass.REVENUE: "revenue of the payee",
+    FlowClass.FINANCING: "financing (money, not revenue)",
+    FlowClass.TRANSFER: "transfer (money, not revenue)",
+    FlowClass.NONCASH: "non-cash (paper value, not money)",
+}
+
+
+def _phrase(kind: Kind) -> str:
+    """How a kind table says a kind's class (model.KIND_CLASS and flow_class)."""
+    if flow_class(kind, Status.REALIZED) is not KIND_CLASS[kind]:
+        return "revenue of the payee when realized (a drawn backstop), else a non-cash commitment"
+    return _PHRASES[KIND_CLASS[kind]]
+
+
+KIND_TABLES = [
+    (path.name, rows)
+    for path in [*PAGES, REPO / "README.md"]
+    for marker, _, rows in mdcheck.marked_tables(path.read_text(encoding="utf-8"))
+    if marker == "kinds"
+]
+
+
+def test_the_readme_and_both_format_pages_have_a_kind_table():
+    assert sorted(name for name, _ in KIND_TABLES) == ["README.md", "deals-file.md", "legs-csv.md"]
+
+
+@pytest.mark.parametrize(("page", "rows"), KIND_TABLES, ids=[p for p, _ in KIND_TABLES])
+def test_a_kind_table_gives_every_kind_its_class_from_the_model(page, rows):
+    classes = {kind: row[1] for row in rows for kind in mdcheck.code_names(row[0])}
+    assert classes == {kind.value: _phrase(kind) for kind in Kind}
+
+
+def test_the_limits_page_states_every_limit_of_ledger_limits():
+    text = (DOCS / "limits.md").read_text(encoding="utf-8")
+    for name in limits.__all__:
+        assert f"`{name}`" in text, name
+    for value in (
+        f"{limits.MAX_LEG_AMOUNT:,}",
+        f"{limits.MAX_TOTAL_CENTS / 100:,.2f}",
+        str(limits.MIN_DATE),
+        str(limits.MAX_DATE),
+        f"{limits.MAX_LEGS_PER_DEAL:,}",
+        f"{limits.MAX_LEGS:,}",
+        str(limits.MAX_NAME_CHARS),
+    ):
+        assert value in text, value
+
+
+def test_the_manifest_shown_has_the_fields_roundtrip_writes():
+    text = (DOCS / "output-sets.md").read_text(encoding="utf-8")
+    (block,) = [b for b in mdcheck.blocks(text) if b.lang == "json"]
+    shown = json.loads(block.text)
+    written = json.loads(Manifest("books", {"nvidia.beancount": "9d5e"}).text())
+    assert shown.keys() == written.keys()
+    assert {k: shown[k] for k in ("format", "version")} == {
+        k: written[k] for k in ("format", "version")
+    }
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_link_of_a_page_exists(page):
+    assert mdcheck.broken_links(page) == []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_roundtrip_command_of_a_page_parses(page):
+    commands = mdcheck.roundtrip_commands(page.read_text(encoding="utf-8"))
+    assert {c: mdcheck.parse_problem(c) for c in commands} == dict.fromkeys(commands)
