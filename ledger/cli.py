@@ -7,14 +7,16 @@ codes: 0 ok, 1 findings or usage errors, 2 bad input (every problem is printed a
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -45,6 +47,8 @@ app = typer.Typer(
 
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
+#: Ctrl-C: 128 + SIGINT, as shells report it.
+EXIT_INTERRUPTED = 130
 
 
 def _console() -> Console:
@@ -62,8 +66,12 @@ def _fail(errors: tuple[LedgerError, ...] | list[LedgerError], code: int = EXIT_
     raise typer.Exit(code)
 
 
-def _read(path: Path) -> Web:
+def _read(path: Path, steps: _Steps | None = None) -> Web:
+    if steps is not None:
+        steps(f"reading {path}")
     web = read_web(path)
+    if steps is not None:
+        steps.done()
     if web.errors:
         _fail(web.errors)
     return web
@@ -83,13 +91,54 @@ def _period(period: str | None, start: str | None, end: str | None) -> Period:
 
 
 def _emit(text: str, out: Path | None) -> None:
+    _emit_with(lambda stream: stream.write(text), out)
+
+
+def _emit_with(write: Callable[[TextIO], object], out: Path | None) -> None:
+    """Write to stdout, or to ``out`` atomically (a temporary file, then a rename)."""
     if out is None:
-        typer.echo(text, nl=False)
+        write(sys.stdout)
+        sys.stdout.flush()
         return
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as stream:
+            write(stream)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     _err(f"wrote {out}")
+
+
+class _Steps:
+    """Progress of a verb's long steps on stderr: one line per step, with its time.
+
+    Shown when stderr is a terminal (whatever stdout is: a file, a pipe), or always with
+    ``ROUNDTRIP_PROGRESS=1``; never with ``ROUNDTRIP_PROGRESS=0``. Never on stdout, so
+    ``--format json/csv`` output stays clean.
+    """
+
+    def __init__(self) -> None:
+        setting = os.environ.get("ROUNDTRIP_PROGRESS", "")
+        self.on = setting == "1" or (setting != "0" and sys.stderr.isatty())
+        self.started = time.perf_counter()
+        self.current: str | None = None
+        self.since = self.started
+
+    def __call__(self, what: str) -> None:
+        """Start the step ``what`` (ending the one before)."""
+        self.done()
+        self.current, self.since = what, time.perf_counter()
+        if self.on:
+            sys.stderr.write(f"{what} …")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        """End the current step."""
+        if self.current is not None and self.on:
+            sys.stderr.write(f" {time.perf_counter() - self.since:.1f} s\n")
+            sys.stderr.flush()
+        self.current = None
 
 
 def _sheets_out(sheets: list[Sheet], fmt: Format, json_data: object, out: Path | None) -> None:
@@ -286,15 +335,21 @@ def net(
         bool, typer.Option("--save", help="Also store the run and its figures in the database.")
     ] = False,
     db: DbOpt = None,
+    cycles: Annotated[
+        str, typer.Option(help="How many cycle witnesses to list, largest first, or all.")
+    ] = "20",
 ) -> None:
     """Net out circular revenue: organic vs circular revenue per company, with cycles.
+
+    The largest --cycles witnesses are listed (20 unless told; --cycles all lists every one,
+    streamed) and cycle_count says how many there are. Progress goes to stderr when it is a
+    terminal (ROUNDTRIP_PROGRESS=1 always, 0 never).
 
     Example: roundtrip net books/ --method max --basis realized --period 2025 --format md
     """
     from ledger.flows import GraphError, build_flow_graph
-    from ledger.netting import Method, to_json_dict, write_eliminations
+    from ledger.netting import Method
     from ledger.netting import net as run_net
-    from ledger.views import netting_html, netting_sheets
 
     try:
         chosen = Method(method)
@@ -307,14 +362,48 @@ def net(
         )
     if bounds and chosen is not Method.MAX:
         raise typer.BadParameter("--bounds goes with --method max (pro-rata is unique)")
+    shown = _cycles_shown(cycles)
     chosen_period = _period(period, start, end)
-    web = _read(path)
+    steps = _Steps()
+    web = _read(path, steps)
+    steps("building the flow graph")
     try:
-        graph = build_flow_graph(web.legs, chosen_period, basis)
+        graph = build_flow_graph(web.frame, chosen_period, basis)
     except GraphError as error:
         _fail([LedgerError(str(path), 0, str(error))])
-    result = run_net(graph, chosen, bounds=bounds)
-    data = to_json_dict(result)
+    result = run_net(graph, chosen, bounds=bounds, on_step=steps, edge_flows=fmt is Format.HTML)
+    steps("writing the output")
+    _net_outputs(result, web, fmt, out, eliminations, unit, shown, save, db)
+    steps.done()
+
+
+def _cycles_shown(text: str) -> int | None:
+    """``--cycles``: a count, or ``all`` (None)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise typer.BadParameter(f"--cycles takes a number >= 0 or all, not {text!r}")
+    return count
+
+
+def _net_outputs(
+    result: object,
+    web: Web,
+    fmt: Format,
+    out: Path | None,
+    eliminations: Path | None,
+    unit: Unit,
+    shown: int | None,
+    save: bool,
+    db: str | None,
+) -> None:
+    """Eliminations, the store, then the report (JSON streamed, never held whole)."""
+    from ledger.netting import to_json_dict, write_eliminations
+
     if eliminations is not None:
         eliminations.mkdir(parents=True, exist_ok=True)
         written = write_eliminations(result, web.legs, eliminations)
@@ -325,6 +414,15 @@ def net(
         engine, where = _store(db)
         saved = save_netting(engine, result, web.legs)
         _err(f"saved netting run {saved.run_id} to {where}")
+    if fmt is Format.JSON:
+        from ledger.jsonout import write_json
+
+        data = to_json_dict(result, shown, lazy=True)
+        _emit_with(lambda stream: write_json(data, stream), out)
+        return
+    data = to_json_dict(result, shown)
+    from ledger.views import netting_html, netting_sheets
+
     if fmt is Format.HTML:
         from ledger.views import drawing_edges
 
@@ -432,7 +530,7 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same web).")] = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Legs CSV to write.")] = Path("web.csv"),
 ) -> None:
-    """Write a synthetic power-law web as a legs CSV, for scale tests and benchmarks.
+    """Write a synthetic power-law web as a legs CSV (or Parquet: --out web.parquet).
 
     Example: roundtrip simulate --companies 10000 --legs 1000000 --out web.csv
     """
@@ -442,12 +540,23 @@ def simulate(
         frame = synthetic_web(companies, legs, seed=seed)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
-    write_web_csv(frame, out)
+    if out.suffix in (".parquet", ".pq"):
+        from ledger.legs_table import write_legs_parquet
+
+        write_legs_parquet(frame, out)
+    else:
+        write_web_csv(frame, out)
     typer.echo(f"wrote {legs} legs over {companies} companies to {out}")
 
 
 # typer vendors its own click; its UsageError is the base of the public typer.BadParameter.
 _UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+def _interrupted() -> None:
+    """Ctrl-C: every file is written under a temporary name and renamed when complete."""
+    sys.stderr.write("interrupted: stopped; no file was changed.\n")
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def main() -> None:
@@ -457,6 +566,15 @@ def main() -> None:
     except _UsageError as error:
         error.show()
         sys.exit(EXIT_FINDINGS)
-    except typer.Abort:
+    except typer.Abort as abort:
+        if isinstance(abort.__cause__, KeyboardInterrupt):  # click's form of Ctrl-C
+            _interrupted()
+        sys.exit(EXIT_FINDINGS)
+    except KeyboardInterrupt:
+        _interrupted()
+    except BrokenPipeError:
+        # The reader of stdout went away (| head): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         sys.exit(EXIT_FINDINGS)
     sys.exit(code if isinstance(code, int) else 0)

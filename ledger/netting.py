@@ -48,7 +48,7 @@ import importlib
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -238,7 +238,12 @@ class NettingResult:
 
 
 def net(
-    graph: FlowGraph, method: Method | str = Method.MAX, *, bounds: bool = False
+    graph: FlowGraph,
+    method: Method | str = Method.MAX,
+    *,
+    bounds: bool = False,
+    on_step: Callable[[str], None] | None = None,
+    edge_flows: bool = True,
 ) -> NettingResult:
     """Net the graph: circular and organic revenue of every company.
 
@@ -247,23 +252,30 @@ def net(
         method: ``max`` (default) or ``pro-rata``.
         bounds: with ``max``, also compute each company's [min, max] circular revenue over all
             maximum circulations (one pair of LPs per company whose figure can move).
+        on_step: told the name of each long step as it starts (for a progress display).
+        edge_flows: with ``pro-rata``, also compute ``edge_flow`` (only drawings use it; it
+            costs more than the figures; the figures' ``estimated`` flags need it when an edge
+            rests on an estimate, so it is computed then too). Without it ``edge_flow`` is 0.
 
     Raises:
         ValueError: unknown method.
     """
     method = Method(method)
+    step = on_step or (lambda what: None)
     if method is Method.MAX:
-        return _net_max(graph, bounds)
-    return _net_pro_rata(graph)
+        return _net_max(graph, bounds, step)
+    return _net_pro_rata(graph, step, edge_flows or bool(graph.estimated.any()))
 
 
-def _net_max(graph: FlowGraph, bounds: bool) -> NettingResult:
+def _net_max(graph: FlowGraph, bounds: bool, step: Callable[[str], None]) -> NettingResult:
     n = len(graph.nodes)
+    step(f"solving the maximum circulation ({n:,} companies, {graph.n_edges:,} edges)")
     clock = time.perf_counter()
     flow, total = max_revenue_circulation(
         n, graph.src, graph.dst, graph.cents, graph.revenue, graph.external
     )
     solved = time.perf_counter()
+    step("splitting it canonically")
     canonical = canonical_circulation(
         n, graph.src, graph.dst, graph.cents, graph.revenue, flow, graph.external
     )
@@ -274,6 +286,7 @@ def _net_max(graph: FlowGraph, bounds: bool) -> NettingResult:
         ranges = _bounds(graph, canonical, circular)
     bounded = time.perf_counter()
     values = canonical.as_float()
+    step("finding cycle witnesses")
     witnesses = _max_witnesses(graph, canonical, values)
     witnessed = time.perf_counter()
     edge_circular = np.where(graph.revenue, values, 0.0)
@@ -372,10 +385,13 @@ def _bounds(
     }
 
 
-def _net_pro_rata(graph: FlowGraph) -> NettingResult:
+def _net_pro_rata(graph: FlowGraph, step: Callable[[str], None], edge_flows: bool) -> NettingResult:
     n = len(graph.nodes)
+    step(f"tracing pro-rata provenance ({n:,} companies, {graph.n_edges:,} edges)")
     clock = time.perf_counter()
-    traced = pro_rata(n, graph.src, graph.dst, graph.cents, graph.revenue, graph.external)
+    traced = pro_rata(
+        n, graph.src, graph.dst, graph.cents, graph.revenue, graph.external, edge_flows
+    )
     solved = time.perf_counter()
     rev = graph.revenue
     gross = np.bincount(graph.dst[rev], weights=graph.cents[rev], minlength=n)
