@@ -577,4 +577,6 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(EXIT_FINDINGS)
+    if code == EXIT_INTERRUPTED:  # typer's form of Ctrl-C: Exit(130), without a word
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
