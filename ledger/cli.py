@@ -221,7 +221,7 @@ def book(
     """
     from ledger.beancount_io import write_books
 
-    web = _read(path)
+    web = _read(path, _Steps())
     out.mkdir(parents=True, exist_ok=True)
     written = write_books(web.legs, out, web.prices, web.companies)
     typer.echo(f"wrote {len(written)} books ({len(web.legs)} legs) to {out}/")
@@ -239,7 +239,7 @@ def check(path: PathArg) -> None:
     """
     from ledger.beancount_io import check_books, write_books
 
-    web = _read(path)
+    web = _read(path, _Steps())
     if web.source in ("deals", "csv"):
         with tempfile.TemporaryDirectory() as tmp:
             write_books(web.legs, Path(tmp), web.prices, web.companies)
@@ -264,7 +264,7 @@ def load(path: PathArg, db: DbOpt = None) -> None:
     from ledger.model import BadInput
     from ledger.store import load_legs
 
-    web = _read(path)
+    web = _read(path, _Steps())
     engine, where = _store(db)
     try:
         summary = load_legs(engine, web.legs, web.prices, web.companies)
@@ -298,7 +298,7 @@ def show(
     """
     from ledger.views import company_sheet, deal_sheet, leg_sheet
 
-    web = _read(path)
+    web = _read(path, _Steps())
     sheet = {
         ShowWhat.COMPANIES: lambda: company_sheet(web.legs, web.companies),
         ShowWhat.DEALS: lambda: deal_sheet(web.legs),
@@ -465,7 +465,7 @@ def audit(
     from ledger.flows import GraphError
     from ledger.model import BadInput
 
-    web = _read(path)
+    web = _read(path, _Steps())
     if fail is not None and fail not in web.companies:
         raise typer.BadParameter(f"unknown company {fail!r}; companies: {', '.join(web.companies)}")
     if not 0 <= cut <= 100:

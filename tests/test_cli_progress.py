@@ -77,3 +77,19 @@ def test_streamed_json_is_the_text_json_dumps_gives() -> None:
     data = {"a": [1, {"b": None, "c": [True, 'é\n"']}], "d": [], "e": {}, "f": iter([1.5])}
     expected = {"a": [1, {"b": None, "c": [True, 'é\n"']}], "d": [], "e": {}, "f": [1.5]}
     assert dumps(data) == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_net_to_json_of_a_csv_imports_no_drawing_or_beancount(tmp_path: Path) -> None:
+    import subprocess
+
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write(repr(sorted({m.split('.')[0] for m in "
+        "sys.modules} & {'matplotlib', 'beancount', 'sqlalchemy', 'jinja2'}))))\n"
+        "from ledger.cli import main\n"
+        f"sys.argv = ['roundtrip', 'net', {str(TRIANGLE)!r}, '--format', 'json']\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().endswith("[]")
