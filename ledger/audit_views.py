@@ -21,7 +21,7 @@ figures come formatted from the contract and are never recomputed here (totals a
 
 Tiny example: External pays A 10, A invests 5 in B, B buys 5 from A and has signed to buy 30
 more. On the realized basis the profile shows A's revenue at 15, 5 of it (33.3%) from the web;
-B's commitment of 30 is ``—`` times its revenue (it has none) and ``2.00×`` A's. On the
+B's commitment of 30 is ``n/a: no revenue booked`` times its revenue and ``2.00×`` A's. On the
 contracted basis ``fail="B"`` shows A losing 40: 5 of lost revenue, 30 unpaid, its stake of 5.
 """
 
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -37,8 +36,19 @@ from typing import Any
 from ledger import charts
 from ledger.audit import exposure, simulate_failure, systemic_ranking
 from ledger.inputs import Web
-from ledger.model import EXTERNAL, Basis, Leg, Period, Status, included_in_basis
+from ledger.model import (
+    EXTERNAL,
+    KIND_CLASS,
+    Basis,
+    FlowClass,
+    Kind,
+    Leg,
+    Period,
+    Status,
+    included_in_basis,
+)
 from ledger.render import Sheet, Unit, money, render_html_page, share
+from ledger.units import amount_text
 from ledger.views import ESTIMATE_NOTE, context_note, period_text, to_decimal
 
 __all__ = [
@@ -77,15 +87,30 @@ def _money_d(amount: Decimal | None) -> str:
     return money(amount, unit=_UNIT.get())
 
 
+def _text(text: str | None) -> str:
+    """An amount of the contract in prose, naming its unit (``1,019.90 B``; exact for unit 1)."""
+    return amount_text(to_decimal(text), _UNIT.get())
+
+
 def _pct(text: str | None) -> str:
     return share(to_decimal(text))
 
 
+#: A multiple whose denominator (the company's revenue) is zero or missing.
+NO_REVENUE = "n/a: no revenue booked"
+
+
 def _times(text: str | None) -> str:
-    """A multiple, ``275.6×`` (``0.62×`` below 10); an em dash when there is no denominator."""
+    """A multiple as text: ``275.6×``, ``0.62×`` below 10.
+
+    Below 0.1, two significant digits (``0.0026×`` rather than a misleading ``0.00×``);
+    :data:`NO_REVENUE` when there is no denominator.
+    """
     if text is None:
-        return "—"
+        return NO_REVENUE
     value = Decimal(text)
+    if 0 < abs(value) < Decimal("0.1"):
+        return f"{float(value):.2g}×"
     return f"{value:,.1f}×" if value >= 10 else f"{value:.2f}×"
 
 
@@ -267,7 +292,7 @@ def _headline_commitment(data: dict[str, Any]) -> str | None:
     top = max(ranked, key=lambda c: (Decimal(c["commitment_multiple"]), c["company"]))
     if Decimal(top["committed_to_pay"]) == 0:
         return None
-    committed, revenue = _money(top["committed_to_pay"]), _money(top["revenue"]["total"])
+    committed, revenue = _text(top["committed_to_pay"]), _text(top["revenue"]["total"])
     return (
         f"Largest multiple: {top['company']} has committed to pay {committed}, "
         f"{_times(top['commitment_multiple'])} its revenue of {revenue}."
@@ -302,7 +327,7 @@ def _commitment_summary(data: dict[str, Any]) -> Sheet:
         "Commitments: every leg not yet realized (contracted or announced), whatever its date "
         "(a stock, not a flow of the period); warrants left out, undrawn backstops in.",
         f"× revenue = committed to pay / the company's revenue ({data['basis']} basis); "
-        "— where it has no revenue.",
+        f"{NO_REVENUE} where it has none.",
     ]
     headline = _headline_commitment(data)
     if headline:
@@ -425,8 +450,8 @@ def _velocity_sheet(data: dict[str, Any]) -> Sheet:
         (
             "new money from External",
             _money(v["new_money"]),
-            f"revenue {_money(v['new_money_revenue'])} + financing "
-            f"{_money(v['new_money_financing'])}",
+            f"revenue {_text(v['new_money_revenue'])} + financing "
+            f"{_text(v['new_money_financing'])}",
         ),
         ("velocity", _hhi(v["velocity"]), "web revenue per dollar of new money"),
         (
@@ -502,8 +527,9 @@ def _loss_sheet(data: dict[str, Any]) -> Sheet:
         or r["company"] == failed
     ]
     spared = sorted(r["company"] for r in data["losses"] if r not in shown)
-    rows = [
-        (
+
+    def line(r: dict[str, Any]) -> tuple[str, ...]:
+        return (
             r["company"],
             _money(r["lost_revenue"]),
             _money(r["unpaid_obligations"]),
@@ -514,8 +540,9 @@ def _loss_sheet(data: dict[str, Any]) -> Sheet:
             "" if r["revenue_round"] is None else str(r["revenue_round"]),
             _default_cell(r),
         )
-        for r in shown
-    ]
+
+    # The failed company stands apart, below the total of those it harms.
+    rows = [line(r) for r in shown if r["company"] != failed]
     others = [r for r in data["losses"] if r["company"] != failed]
     rows.append(
         (
@@ -530,6 +557,7 @@ def _loss_sheet(data: dict[str, Any]) -> Sheet:
             "",
         )
     )
+    rows += [line(r) for r in shown if r["company"] == failed]
     if Decimal(data["external_loss"]):
         rows.append(
             (f"{EXTERNAL} (outsiders)", "", "", "", _money(data["external_loss"]), "", "", "", "")
@@ -726,33 +754,38 @@ def ranking_sheet(data: dict[str, Any]) -> Sheet:
 # HTML
 
 
-def audit_edges(legs: Sequence[Leg], period: Period, basis: Basis) -> list[AuditEdge]:
-    """The web's arrows for the drawing: legs of the period under the basis, one per pair.
+def _moves_money(kind: Kind) -> bool:
+    """Whether a leg of this kind moves (or promises) money.
 
-    Amounts of all kinds between a payer and a payee are added up (a picture of how tightly
-    they are tied, not a figure), labelled with the kinds of legs and flagged when some of it is
-    not yet realized; ``External`` is left out.
+    A warrant does not; a backstop is a promise to pay, so it does.
     """
-    pairs: dict[tuple[str, str], tuple[Decimal, set[str], bool]] = {}
+    return KIND_CLASS[kind] is not FlowClass.NONCASH or kind is Kind.BACKSTOP
+
+
+def audit_edges(legs: Sequence[Leg], period: Period, basis: Basis) -> list[AuditEdge]:
+    """The web's arrows for the drawing: one per payer, payee and kind.
+
+    Legs of the period under the basis count.
+    Amounts of one kind between a payer and a payee are added up (a picture of how tightly they
+    are tied, not a figure), labelled with the kind and flagged when some of it is not yet
+    realized; ``External`` is left out.
+    """
+    arrows: dict[tuple[str, str, str], tuple[Decimal, bool]] = {}
     for leg in legs:
         if EXTERNAL in (leg.payer, leg.payee):
             continue
         if not (period.contains(leg.date) and included_in_basis(leg.status, basis)):
             continue
-        amount, kinds, outstanding = pairs.get((leg.payer, leg.payee), (Decimal(0), set(), False))
-        kinds.add(leg.kind.value)
-        pairs[(leg.payer, leg.payee)] = (
-            amount + leg.amount,
-            kinds,
-            outstanding or leg.status is not Status.REALIZED,
-        )
+        key = (leg.payer, leg.payee, leg.kind.value)
+        amount, outstanding = arrows.get(key, (Decimal(0), False))
+        arrows[key] = (amount + leg.amount, outstanding or leg.status is not Status.REALIZED)
     return [
-        (payer, payee, amount, "/".join(sorted(kinds)), outstanding)
-        for (payer, payee), (amount, kinds, outstanding) in sorted(pairs.items())
+        (payer, payee, amount, kind, outstanding)
+        for (payer, payee, kind), (amount, outstanding) in sorted(arrows.items())
     ]
 
 
-def _hhi_chart(exposure_data: dict[str, Any]) -> tuple[str, str] | None:
+def _hhi_chart(exposure_data: dict[str, Any]) -> tuple[str, str, str] | None:
     companies = sorted(
         (c for c in exposure_data["companies"] if c["revenue"]["hhi"] is not None),
         key=lambda c: (-Decimal(c["revenue"]["hhi"]), c["company"]),
@@ -763,16 +796,16 @@ def _hhi_chart(exposure_data: dict[str, Any]) -> tuple[str, str] | None:
         [c["company"] for c in companies],
         [Decimal(c["revenue"]["hhi"]) * 100 for c in companies],
         "Revenue concentration: HHI × 100",
-        charts.ORGANIC,
+        charts.NEUTRAL,
     )
     caption = (
         "HHI of revenue by counterparty, × 100: 100 = a single customer (External counts as "
         "one customer)."
     )
-    return svg, caption
+    return svg, caption, "Revenue concentration"
 
 
-def _commitment_chart(exposure_data: dict[str, Any]) -> tuple[str, str] | None:
+def _commitment_chart(exposure_data: dict[str, Any]) -> tuple[str, str, str] | None:
     companies = [c for c in exposure_data["companies"] if Decimal(c["committed_to_pay"])]
     if not companies:
         return None
@@ -784,18 +817,21 @@ def _commitment_chart(exposure_data: dict[str, Any]) -> tuple[str, str] | None:
         committed += [Decimal(0), Decimal(c["committed_to_pay"])]
     svg = charts.stacked_bars(
         labels,
-        [("revenue", revenue, charts.ORGANIC), ("commitments to pay", committed, charts.CIRCULAR)],
+        [
+            ("revenue", revenue, charts.REVENUE),
+            ("commitments to pay", committed, charts.COMMITMENT),
+        ],
         f"Commitments outstanding vs revenue ({exposure_data.get('currency', 'USD')})",
         prefix=charts.symbol(exposure_data.get("currency", "USD")),
     )
     caption = (
-        "Each company's revenue (blue) and what it has committed to pay (red), with the "
-        "commitment as a multiple of revenue."
+        "Each company's revenue and what it has committed to pay, with the commitment as a "
+        "multiple of revenue."
     )
-    return svg, caption
+    return svg, caption, "Commitments outstanding vs revenue"
 
 
-def _ranking_chart(ranking: dict[str, Any]) -> tuple[str, str] | None:
+def _ranking_chart(ranking: dict[str, Any]) -> tuple[str, str, str] | None:
     rows = [r for r in ranking["ranking"] if Decimal(r["loss_to_others"])]
     if not rows:
         return None
@@ -803,31 +839,48 @@ def _ranking_chart(ranking: dict[str, Any]) -> tuple[str, str] | None:
         [r["company"] for r in rows],
         [Decimal(r["loss_to_others"]) for r in rows],
         "Systemic impact: loss to the others if it fails",
-        charts.CIRCULAR,
+        charts.FAILED,
         prefix=charts.symbol(ranking.get("currency", "USD")),
     )
-    return svg, "What the other web companies lose if this company alone fails."
+    return (
+        svg,
+        "What the other web companies lose if this company alone fails.",
+        "Systemic impact",
+    )
 
 
-def _loss_chart(contagion: dict[str, Any]) -> tuple[str, str] | None:
-    rows = [r for r in contagion["losses"] if Decimal(r["total_loss"])]
+def _loss_chart(contagion: dict[str, Any]) -> tuple[str, str, str] | None:
+    """The loss of every company the failure harms, by channel.
+
+    The failed company itself is left out (its own loss is in the table, apart).
+    """
+    failed = contagion["failed"]
+    rows = [r for r in contagion["losses"] if Decimal(r["total_loss"]) and r["company"] != failed]
     if not rows:
         return None
     svg = charts.stacked_bars(
         [r["company"] for r in rows],
         [
-            ("lost revenue", [Decimal(r["lost_revenue"]) for r in rows], charts.ORGANIC),
-            ("unpaid obligations", [Decimal(r["unpaid_obligations"]) for r in rows], charts.FAILED),
+            ("lost revenue", [Decimal(r["lost_revenue"]) for r in rows], charts.LOST),
+            (
+                "unpaid obligations",
+                [Decimal(r["unpaid_obligations"]) for r in rows],
+                charts.COMMITMENT,
+            ),
             (
                 "written-down equity",
                 [Decimal(r["written_down_equity"]) for r in rows],
-                charts.NEUTRAL,
+                charts.EQUITY,
             ),
         ],
-        f"{_scenario(contagion)}: loss per company by channel",
+        f"{_scenario(contagion)}: what the others lose, by channel",
         prefix=charts.symbol(contagion.get("currency", "USD")),
     )
-    return svg, "Loss per company: lost revenue, unpaid obligations, written-down equity."
+    caption = (
+        f"Loss of each company {failed} harms: lost revenue, unpaid obligations, written-down "
+        f"equity ({failed} itself is not drawn)."
+    )
+    return svg, caption, "Loss per company"
 
 
 def commitment_edges(exposure_data: dict[str, Any]) -> list[AuditEdge]:
@@ -849,44 +902,77 @@ def commitment_edges(exposure_data: dict[str, Any]) -> list[AuditEdge]:
     return edges
 
 
-def _commitment_drawing(exposure_data: dict[str, Any]) -> tuple[str, str] | None:
+def _commitment_drawing(exposure_data: dict[str, Any]) -> tuple[str, str, str] | None:
     edges = commitment_edges(exposure_data)
     if not edges:
         return None
+    arrows = [
+        charts.Arrow(
+            payer,
+            payee,
+            amount,
+            "{amount}" + (f" ({label} payer revenue)" if label != NO_REVENUE else " (no revenue)"),
+            large,
+            charts.COMMITMENT if large else charts.NEUTRAL,
+        )
+        for payer, payee, amount, label, large in edges
+    ]
     svg = charts.web_drawing(
-        charts.edge_nodes(edges),
-        edges,
-        "Commitments outstanding (red: at least the payer's revenue)",
+        charts.edge_nodes(edges), arrows, "Commitments outstanding between web companies"
     )
     caption = (
-        "Arrows point from the company that has committed to pay to the one it will pay; width "
-        "grows with the amount; red arrows are labelled with the commitment as a multiple of "
-        "the payer's revenue (— : the payer has none)."
+        "Arrows point from the company that has committed to pay to the one it will pay, "
+        "labelled with the amount and the commitment as a multiple of the payer's revenue; "
+        "orange: at least the payer's revenue (or the payer has none)."
     )
-    return svg, caption
+    return svg, caption, "Commitments between web companies"
 
 
 def _contagion_drawing(
     edges: Sequence[AuditEdge], picture: dict[str, Any], *, most_systemic: bool
-) -> tuple[str, str]:
+) -> tuple[str, str, str]:
     failed = picture["failed"]
-    marked = sorted(
-        {name for entry in picture["defaults"] for name in entry["companies"]} | {failed}
+    defaulters = sorted(
+        {name for entry in picture["defaults"] for name in entry["companies"]} - {failed}
     )
-    drawn = [(p, q, amount, kinds, p in marked) for p, q, amount, kinds, _ in edges]
-    title = f"{_scenario(picture)}: who defaults, which payments stop (red)"
+    marked = {failed, *defaulters}
+    arrows = []
+    for payer, payee, amount, kind, _ in edges:
+        moves = _moves_money(Kind(kind))
+        if not moves:
+            colour = charts.NEUTRAL  # a warrant moves no money: nothing stops
+        elif payer in marked:
+            colour = charts.FAILED  # what the failed or defaulting company stops paying
+        elif payee in marked and kind == Kind.EQUITY.value:
+            colour = charts.EQUITY  # a stake in a company that fails is written down
+        else:
+            colour = charts.NEUTRAL
+        arrows.append(
+            charts.Arrow(payer, payee, amount, kind, colour != charts.NEUTRAL, colour, not moves)
+        )
+    title = f"{_scenario(picture)}: who defaults, which payments stop"
     rounds = "; ".join(
         f"round {entry['round']}: {', '.join(entry['companies'])}" for entry in picture["defaults"]
     )
     caption = (
         ("The most systemic company's failure, drawn on the web. " if most_systemic else "")
-        + f"Red companies: {failed} and the companies that default because of it "
-        f"({rounds or 'none'}). Red arrows: what they owe, pay or buy, which stops or shrinks "
-        f"(labelled with the kinds of legs). The others lose "
-        f"{_money(picture['loss_to_others'])} in all. Arrows point from payer to payee (legs of "
-        f"the {picture['basis']} basis); width grows with the amount."
+        + f"{failed} (filled) fails; dashed outlines: the companies that default because of it "
+        f"({rounds or 'none'}). Black arrows: what they owe, pay or buy, which stops or "
+        "shrinks; green: stakes in them, written down; dashed grey: warrants, which move no "
+        f"money. The others lose {_text(picture['loss_to_others'])} in all. Arrows point from "
+        f"payer to payee (legs of the {picture['basis']} basis), labelled with kind and amount."
     )
-    return charts.web_drawing(charts.edge_nodes(edges), drawn, title, marked), caption
+    svg = charts.web_drawing(charts.edge_nodes(edges), arrows, title, [failed], outlined=defaulters)
+    return svg, caption, "The failure drawn on the web"
+
+
+def _colours(figures: Sequence[tuple[str, ...]]) -> list[str]:
+    """The palette colours a page's figures use, for its legend."""
+    found = set()
+    for figure in figures:
+        svg = figure[0].lower()
+        found |= {colour for colour in charts.MEANINGS if colour in svg}
+    return list(found)
 
 
 def audit_html(
@@ -894,13 +980,14 @@ def audit_html(
     sheets: Sequence[Sheet],
     edges: Sequence[AuditEdge],
     picture: dict[str, Any] | None = None,
+    unit: Unit = Unit.AUTO,
 ) -> str:
     """The HTML audit report: charts, a contagion picture of the web, then the sheets.
 
     ``picture`` is the contagion report (JSON) drawn on the web: the one in ``data`` when a
     failure was asked for; the caller may pass another (e.g. the most systemic company's).
     """
-    figures: list[tuple[str, str] | None] = []
+    figures: list[tuple[str, str, str] | None] = []
     ex, contagion, ranking = data.get("exposure"), data.get("contagion"), data.get("ranking")
     if contagion:
         figures.append(_loss_chart(contagion))
@@ -921,9 +1008,17 @@ def audit_html(
         if headline:
             meta.append(headline)
     if contagion:
-        meta.append(f"loss to others {_money(contagion['loss_to_others'])}")
+        meta.append(f"loss to others {_text(contagion['loss_to_others'])}")
     title = f"roundtrip — {_scenario(contagion)}?" if contagion else "roundtrip — exposure audit"
-    return render_html_page(title, " · ".join(meta), sheets, [f for f in figures if f])
+    shown = [f for f in figures if f]
+    return render_html_page(
+        title,
+        " · ".join(meta),
+        sheets,
+        shown,
+        unit=unit,
+        legend=charts.legend(_colours(shown)),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -952,7 +1047,9 @@ def run_audit(
 
     ``cut`` is the failing company's spending cut in [0, 1] (1 = failure); ``progress`` is
     called after each company of the systemic ranking; ``unit`` is the display unit of the
-    sheets' amounts (the JSON and the HTML keep exact cents). Returns the sheets, the JSON contract,
+    amounts in prose and of the HTML page (``auto``: chosen per amount in prose, per page in
+    the HTML; table cells keep their exact amounts for the renderer; the JSON keeps exact
+    cents). Returns the sheets, the JSON contract,
     and a callable that renders the HTML report. When the ranking runs without a failure, the
     HTML draws the failure of the most systemic company on the web.
 
@@ -985,9 +1082,6 @@ def run_audit(
             sheets += exposure_sheets(profile)
     finally:
         _UNIT.reset(token)
-    if unit is not Unit.ONE and sheets:
-        note = f"Amounts in {unit.words}, rounded for display; --format json gives exact cents."
-        sheets[0] = replace(sheets[0], notes=(*sheets[0].notes, note))
 
     def html() -> str:
         picture = None
@@ -995,6 +1089,10 @@ def run_audit(
         if contagion is None and top and Decimal(top["loss_to_others"]):
             failure = simulate_failure(legs, prices, top["company"], 1, period, basis)
             picture = failure.to_json_dict()
-        return audit_html(data, sheets, audit_edges(legs, period, basis), picture)
+        token = _UNIT.set(unit)
+        try:
+            return audit_html(data, sheets, audit_edges(legs, period, basis), picture, unit)
+        finally:
+            _UNIT.reset(token)
 
     return sheets, data, html

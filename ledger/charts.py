@@ -1,4 +1,4 @@
-"""Charts for the HTML reports, as inline SVG text (matplotlib, no network, no JS).
+"""Charts for the HTML reports, as inline SVG text (matplotlib and Graphviz, no network, no JS).
 
 Every function takes plain figures and returns SVG text. Amounts are converted to float here and
 only here: a chart is a picture, not a figure anyone adds up, so axes and bar ends show rounded
@@ -9,43 +9,84 @@ seed or the caller's matplotlib settings. Styling is applied through a local ``r
 caller's ``rcParams`` are left alone), the SVG's ids use a fixed hash salt, the date and the
 matplotlib version are left out, and the deal web's layout is computed, never random.
 
-The deal web (:func:`web_drawing`) puts the companies on a circle, in an order chosen to cross as
-few arrows as possible. Everything in it is laid out in points, so the node circles are sized to
-hold each name in full, and two companies that pay each other get two arcs that bend opposite
-ways, each with its own label.
+The deal web (:func:`web_drawing`) is laid out by Graphviz ``dot`` (Debian's ``graphviz``,
+through the ``graphviz`` package): every arrow carries its kind and amount, and ``dot`` places
+the labels itself, clear of each other and of the companies.
+
+Colours keep one meaning on every page (:data:`MEANINGS`, shown by each page's legend): blue is
+organic revenue, vermillion circular revenue, orange commitments and unpaid obligations, purple
+lost revenue, green written-down equity, grey everything else, black a failed company.
 """
 
 from __future__ import annotations
 
 import io
-import itertools
 import math
+import re
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 import matplotlib
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import Circle, FancyArrowPatch
-from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FuncFormatter
 
 __all__ = [
     "CIRCULAR",
+    "COMMITMENT",
+    "EQUITY",
     "FAILED",
+    "LOST",
+    "MEANINGS",
     "NEUTRAL",
     "ORGANIC",
+    "REVENUE",
+    "Arrow",
     "bar_chart",
+    "edge_label",
     "edge_nodes",
+    "legend",
     "stacked_bars",
     "symbol",
     "web_drawing",
 ]
 
-ORGANIC = "#3b7dd8"
-CIRCULAR = "#e4572e"
+# One colour, one meaning, on every page (Okabe & Ito's colour-blind-safe palette, 2008).
+#: Organic revenue (gross - circular).
+ORGANIC = "#0072b2"
+#: Circular revenue, and arrows that carry money going round.
+CIRCULAR = "#d55e00"
+#: Revenue before netting (gross).
+REVENUE = "#56b4e9"
+#: Commitments to pay, and obligations left unpaid when a company fails.
+COMMITMENT = "#e69f00"
+#: Revenue lost when a customer fails or cuts its spending.
+LOST = "#cc79a7"
+#: Equity written down (stakes in a company that fails or defaults).
+EQUITY = "#009e73"
+#: Other money, non-cash legs (dashed) and figures that are not money (an index).
 NEUTRAL = "#9aa3b2"
-FAILED = "#b3001b"
+#: The failed company, and the payments it stops.
+FAILED = "#1d2330"
+
+#: What each colour means, for the legend of a page.
+MEANINGS = {
+    ORGANIC: "organic revenue",
+    CIRCULAR: "circular revenue / money going round",
+    REVENUE: "revenue before netting",
+    COMMITMENT: "commitments to pay / unpaid obligations",
+    LOST: "lost revenue",
+    EQUITY: "written-down equity",
+    NEUTRAL: "other money, non-cash (dashed), indices",
+    FAILED: "the failed company and what it stops paying",
+}
+
+
+def legend(colours: Sequence[str]) -> list[tuple[str, str]]:
+    """``(colour, meaning)`` for the colours a page uses, in the order of :data:`MEANINGS`."""
+    used = set(colours)
+    return [(colour, meaning) for colour, meaning in MEANINGS.items() if colour in used]
+
 
 _INK = "#1d2330"
 _MUTED = "#5b6475"
@@ -70,22 +111,6 @@ _STYLE = {
 # Bar charts: inches per row, and the font size of the figure at a bar's end.
 _ROW = 0.38
 _BAR_LABEL_SIZE = 8.0
-
-# Deal web, in points: font sizes, the smallest node radius, the padding between a name and its
-# circle, the smallest gap between two neighbouring circles, the smallest layout radius.
-_NODE_FONT = 9.0
-_NODE_FONT_MIN = 7.0
-_EDGE_FONT = 7.5
-_NODE_MIN_RADIUS = 18.0
-_NODE_MAX_RADIUS = 36.0
-_NODE_PAD = 4.0
-_NODE_GAP = 70.0
-_LAYOUT_MIN_RADIUS = 200.0
-# Browsers may draw the names in a wider font than the one measured here (Verdana, Arial):
-# leave that much room.
-_FONT_SLACK = 1.1
-# How far apart (points) the labels of two arcs between the same two companies sit, at least.
-_ARC_SEPARATION = 36.0
 
 
 def _svg(fig: Figure) -> str:
@@ -224,317 +249,134 @@ def bar_chart(
 # --------------------------------------------------------------------------------------------
 # The deal web
 
-_Point = tuple[float, float]
 
+class Arrow(NamedTuple):
+    """One arrow of a web drawing: money (or a promise of it) from ``payer`` to ``payee``.
 
-def _text_width(text: str, size: float) -> float:
-    """Width in points of ``text`` set in the default sans-serif font at ``size``."""
-    width, _, _ = text_to_path.get_text_width_height_descent(
-        text, FontProperties(family="sans-serif", size=size), ismath=False
-    )
-    return width * _FONT_SLACK
-
-
-def _fit_name(name: str) -> tuple[float, float]:
-    """How a name is set inside its circle: (font size, radius it needs).
-
-    The name stays whole, on one line, so that it reads (and can be searched for) as one text:
-    the font shrinks by a point at a time, down to ``_NODE_FONT_MIN``, until the name fits a
-    circle of ``_NODE_MAX_RADIUS``; a name longer still gets a bigger circle.
+    ``label`` names the kind(s) of legs; the drawing adds the amount. ``colour`` defaults to
+    :data:`CIRCULAR` for ``highlighted`` arrows and :data:`NEUTRAL` for the rest; ``dashed``
+    arrows move no money (non-cash legs such as warrants). A plain 5-tuple ``(payer, payee,
+    amount, label, highlighted)`` is read as an Arrow.
     """
-    size = _NODE_FONT
-    while True:
-        half_width = _text_width(name, size) / 2
-        radius = max(_NODE_MIN_RADIUS, math.hypot(half_width, size * 0.6) + _NODE_PAD)
-        if radius <= _NODE_MAX_RADIUS or size - 1.0 < _NODE_FONT_MIN:
-            return size, radius
-        size -= 1.0
+
+    payer: str
+    payee: str
+    amount: Decimal
+    label: str
+    highlighted: bool = False
+    colour: str | None = None
+    dashed: bool = False
 
 
-def _ring_radius(n: int, node_radius: float) -> float:
-    """Radius of the circle the companies sit on: neighbours keep room for an arrow between."""
-    if n <= 1:
-        return 0.0
-    smallest = min(_LAYOUT_MIN_RADIUS, 80.0 + 16.0 * n)
-    return max(smallest, (node_radius + _NODE_GAP / 2) / math.sin(math.pi / n))
-
-
-def _ring(order: Sequence[str], ring: float) -> dict[str, _Point]:
-    """Places on the circle: the first company at the top, the others clockwise."""
-    n = max(len(order), 1)
-    return {
-        name: (
-            ring * math.cos(math.pi / 2 - 2 * math.pi * i / n),
-            ring * math.sin(math.pi / 2 - 2 * math.pi * i / n),
-        )
-        for i, name in enumerate(order)
-    }
-
-
-def _distance_to_segment(point: _Point, a: _Point, b: _Point) -> float:
-    (px, py), (ax, ay), (bx, by) = point, a, b
-    dx, dy = bx - ax, by - ay
-    length = dx * dx + dy * dy
-    t = 0.0 if length == 0 else max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length))
-    return math.hypot(px - ax - t * dx, py - ay - t * dy)
-
-
-def _circle_order(
-    nodes: Sequence[str], weights: dict[tuple[str, str], float], node_radius: float
-) -> list[str]:
-    """Order the companies round the circle so that arrows miss other companies and cross little.
-
-    A deterministic local search from alphabetical order: swap two places whenever that lowers,
-    in this order of importance, the number of arrows that pass over a third company, the number
-    of crossings, and the length of the chords weighted by amount. Each order is scored in
-    O(e²) for e linked pairs; the search stops when no swap helps, after 12 passes over the
-    O(n²) swaps, or after about 3·10⁶ steps of scoring, whichever comes first (so a web of 40
-    companies is drawn in about a second, not a minute).
-    """
-    order = sorted(nodes)
-    n = len(order)
-    if n < 4 or not weights:
-        return order
-    pairs = sorted(weights)
-    total = sum(weights.values()) or 1.0
-    share = [weights[pair] / total for pair in pairs]
-    slots = list(_ring([str(i) for i in range(n)], _ring_radius(n, node_radius)).values())
-    clearance = node_radius + 12.0
-    # How many other places a straight arrow between places i and j passes too close to.
-    near = [
-        [
-            sum(
-                1
-                for k in range(n)
-                if k not in (i, j)
-                and _distance_to_segment(slots[k], slots[i], slots[j]) < clearance
-            )
-            for j in range(n)
-        ]
-        for i in range(n)
-    ]
-
-    def cost(seq: list[str]) -> tuple[int, int, float]:
-        where = {node: i for i, node in enumerate(seq)}
-        chords = [(min(where[a], where[b]), max(where[a], where[b])) for a, b in pairs]
-        crossings = 0
-        for i, (a, b) in enumerate(chords):
-            for c, d in chords[i + 1 :]:
-                if len({a, b, c, d}) == 4 and (a < c < b) != (a < d < b):
-                    crossings += 1
-        hits = sum(near[a][b] for a, b in chords)
-        length = sum(w * min(b - a, n - (b - a)) for w, (a, b) in zip(share, chords, strict=True))
-        return hits, crossings, round(length, 9)
-
-    budget = max(500, 3_000_000 // (len(pairs) ** 2))
-    best = cost(order)
-    for _ in range(12):
-        improved = False
-        for i, j in itertools.combinations(range(n), 2):
-            if budget <= 0:
-                return order
-            budget -= 1
-            trial = order.copy()
-            trial[i], trial[j] = trial[j], trial[i]
-            score = cost(trial)
-            if score < best:
-                order, best, improved = trial, score, True
-        if not improved:
-            break
-    return order
-
-
-def _bezier(p0: _Point, control: _Point, p2: _Point, t: float) -> _Point:
-    a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t**2
-    return (
-        a * p0[0] + b * control[0] + c * p2[0],
-        a * p0[1] + b * control[1] + c * p2[1],
-    )
-
-
-def _overlap(
-    box: tuple[float, float, float, float], other: tuple[float, float, float, float]
-) -> float:
-    """Area shared by two boxes given as (x0, y0, x1, y1)."""
-    width = min(box[2], other[2]) - max(box[0], other[0])
-    height = min(box[3], other[3]) - max(box[1], other[1])
-    return max(width, 0.0) * max(height, 0.0)
-
-
-def _bends(edges: Sequence[tuple[int, str, str]], length: float) -> dict[int, float]:
-    """The ``arc3`` bend of each edge between one pair of companies, by edge index.
-
-    ``edges`` are ``(index, payer, kind)``, those of the first payer first; ``length`` is the
-    distance between the two companies (points). A lone arrow is straight: two straight arrows
-    from one company never cross, and the layout search counts arrows as straight. Arrows one
-    way bend to one side and arrows the other way to the other, so that both directions show and
-    their labels sit apart; several arrows the same way fan out. The bends grow as the companies
-    get closer, so that the labels stay ``_ARC_SEPARATION`` apart.
-    """
-    step = min(0.6, max(0.16, _ARC_SEPARATION / max(length, 1.0)))
-    first = edges[0][1]
-    forward = [e for e in edges if e[1] == first]
-    backward = [e for e in edges if e[1] != first]
-    bends: dict[int, float] = {}
-    if not backward:
-        if len(forward) == 1:
-            return {forward[0][0]: 0.0}
-        for k, (index, _, _) in enumerate(forward):
-            bends[index] = step * (k - (len(forward) - 1) / 2) * 1.4
-        return bends
-    # arc3 bends to the right of the direction of travel for a positive bend, so the same sign
-    # one way and the other puts the two directions on opposite sides.
-    for group in (forward, backward):
-        for k, (index, _, _) in enumerate(group):
-            bends[index] = step * (k + 0.7)
-    return bends
-
-
-def edge_nodes(edges: Sequence[tuple[str, str, Decimal, str, bool]]) -> list[str]:
+def edge_nodes(edges: Sequence[Sequence[Any]]) -> list[str]:
     """Every payer and payee of the edges, sorted: the nodes of a drawing of just those edges."""
     return sorted({e[0] for e in edges} | {e[1] for e in edges})
 
 
+def edge_label(arrow: Arrow, prefix: str = "") -> str:
+    """What an arrow says: its kind and its amount in readable units, ``sale $70B``.
+
+    A label holding ``{amount}`` gets the amount there instead (``$300B (30.0× revenue)``).
+    """
+    amount = _compact(float(arrow.amount), prefix)
+    if "{amount}" in arrow.label:
+        return arrow.label.replace("{amount}", amount)
+    return f"{arrow.label} {amount}" if arrow.label else amount
+
+
 def web_drawing(
     nodes: Sequence[str],
-    edges: Sequence[tuple[str, str, Decimal, str, bool]],
+    edges: Sequence[Sequence[Any]],
     title: str,
     marked: Sequence[str] = (),
+    *,
+    outlined: Sequence[str] = (),
+    prefix: str = "$",
 ) -> str:
-    """The deal web: one arrow per (payer, payee, kind) edge, width by amount.
+    """The deal web laid out by Graphviz ``dot``, every arrow labelled with kind and amount.
 
-    ``edges`` are ``(payer, payee, amount, kind, highlighted)``; highlighted edges (those that
-    carry circular money) are drawn in the circular colour and labelled with their kind, the rest
-    in grey. ``marked`` nodes (e.g. failed companies) are filled in red. Payments from a company to
-    itself are not drawn; a payer or payee missing from ``nodes`` is added.
+    One arrow per edge, its width growing with the amount.
+
+    ``edges`` are :class:`Arrow` (or 5-tuples). ``marked`` nodes (a failed company) are filled
+    in :data:`FAILED`; ``outlined`` nodes (companies that default because of it) get a thick
+    dashed outline. Payments from a company to itself are not drawn; a payer or payee missing
+    from ``nodes`` is added. ``dot`` places every label as part of the layout, so labels never
+    sit on one another or on a company (Gansner et al., "A technique for drawing directed
+    graphs", IEEE TSE 1993). The layout depends only on the input, so the SVG is the same bytes
+    every time (comments naming the Graphviz version are left out).
     """
-    with matplotlib.rc_context(_STYLE):
-        return _web_drawing(nodes, edges, title, marked)
+    import graphviz
 
-
-def _web_drawing(
-    nodes: Sequence[str],
-    edges: Sequence[tuple[str, str, Decimal, str, bool]],
-    title: str,
-    marked: Sequence[str],
-) -> str:
-    drawn = [e for e in edges if e[0] != e[1]]
-    names = list(dict.fromkeys([*nodes, *(e[0] for e in drawn), *(e[1] for e in drawn)]))
-    weights: dict[tuple[str, str], float] = {}
-    for payer, payee, amount, _, _ in drawn:
-        pair = (min(payer, payee), max(payer, payee))
-        weights[pair] = weights.get(pair, 0.0) + float(amount)
-    fitted = {name: _fit_name(name) for name in names}
-    radius = max((fit[1] for fit in fitted.values()), default=_NODE_MIN_RADIUS)
-    order = _circle_order(names, weights, radius)
-    ring = _ring_radius(len(order), radius)
-    pos = _ring(order, ring)
-    extent = ring + radius + 24.0
-    # One data unit is one point: the figure is 2 * extent points wide, the axes fill it.
-    fig = Figure(figsize=(2 * extent / 72, 2 * extent / 72))
-    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-    ax.set_xlim(-extent, extent)
-    ax.set_ylim(-extent, extent)
-    ax.set_aspect("equal")
-    ax.axis("off")
-
-    groups: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
-    for index, (payer, payee, _, kind, _) in enumerate(drawn):
-        pair = (min(payer, payee), max(payer, payee))
-        groups.setdefault(pair, []).append((index, payer, kind))
-    bends: dict[int, float] = {}
-    for pair, group in sorted(groups.items()):
-        (x0, y0), (x1, y1) = pos[pair[0]], pos[pair[1]]
-        ordered = sorted(group, key=lambda e: (e[1] != pair[0], e[2], e[0]))
-        bends.update(_bends(ordered, math.hypot(x1 - x0, y1 - y0)))
-
-    biggest = max((float(e[2]) for e in drawn), default=1.0) or 1.0
-    # Grey arrows first, big ones first, so that red and thin arrows stay visible on top.
-    paint_order = sorted(
-        range(len(drawn)), key=lambda i: (drawn[i][4], -float(drawn[i][2]), drawn[i][:2], i)
+    arrows = [Arrow(*e) for e in edges]
+    drawn = [a for a in arrows if a.payer != a.payee]
+    names = list(dict.fromkeys([*nodes, *(a.payer for a in drawn), *(a.payee for a in drawn)]))
+    graph = graphviz.Digraph(
+        "web",
+        engine="dot",
+        graph_attr={
+            "rankdir": "LR",
+            "label": title,
+            "labelloc": "t",
+            "labeljust": "l",
+            "fontname": _GV_FONT,
+            "fontsize": "13",
+            "fontcolor": _INK,
+            "nodesep": "0.3",
+            "ranksep": "0.7",
+            "pad": "0.15",
+            "bgcolor": "transparent",
+        },
+        node_attr={
+            "shape": "box",
+            "style": "rounded,filled",
+            "fillcolor": "#ffffff",
+            "color": _INK,
+            "fontname": _GV_FONT,
+            "fontsize": "12",
+            "fontcolor": _INK,
+            "margin": "0.12,0.06",
+        },
+        edge_attr={"fontname": _GV_FONT, "fontsize": "10", "arrowsize": "0.7"},
     )
-    labels: list[tuple[str, str, _Point, _Point, _Point]] = []
-    for index in paint_order:
-        payer, payee, amount, kind, highlighted = drawn[index]
-        width = 0.7 + 5.0 * math.sqrt(max(float(amount), 0.0) / biggest)
-        colour = CIRCULAR if highlighted else NEUTRAL
-        bend = bends[index]
-        (x0, y0), (x1, y1) = pos[payer], pos[payee]
-        ax.add_patch(
-            FancyArrowPatch(
-                (x0, y0),
-                (x1, y1),
-                arrowstyle="-|>,head_length=0.6,head_width=0.34",
-                mutation_scale=9 + 1.3 * width,
-                connectionstyle=f"arc3,rad={bend:.4f}",
-                shrinkA=radius + 2,
-                shrinkB=radius + 3,
-                color=colour,
-                linewidth=width,
-                alpha=0.9 if highlighted else 0.55,
-                joinstyle="miter",
-                capstyle="butt",
-                zorder=2 if highlighted else 1,
-                clip_on=False,
-            )
-        )
-        if highlighted and kind:
-            control = ((x0 + x1) / 2 + bend * (y1 - y0), (y0 + y1) / 2 - bend * (x1 - x0))
-            labels.append((kind, colour, (x0, y0), control, (x1, y1)))
-
-    # A node counts as the square of the same area as its circle.
-    half = radius * math.sqrt(math.pi) / 2
-    obstacles = [(x - half, y - half, x + half, y + half) for x, y in pos.values()]
-    for kind, colour, p0, control, p2 in labels:
-        half_w = _text_width(kind, _EDGE_FONT) / 2 + 2.5
-        half_h = _EDGE_FONT * 0.75
-        # The middle of the arc if it is free, else the freest place along it, nearest the middle.
-        spots = []
-        for rank, t in enumerate((0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73)):
-            x, y = _bezier(p0, control, p2, t)
-            box = (x - half_w, y - half_h, x + half_w, y + half_h)
-            spots.append((sum(_overlap(box, other) for other in obstacles), rank, x, y))
-        _, _, x, y = min(spots)
-        obstacles.append((x - half_w, y - half_h, x + half_w, y + half_h))
-        ax.text(
-            x,
-            y,
-            kind,
-            ha="center",
-            va="center",
-            fontsize=_EDGE_FONT,
+    failed, defaults = set(marked), set(outlined)
+    ids = {name: f"n{i}" for i, name in enumerate(names)}
+    for name in names:
+        attrs: dict[str, str] = {}
+        if name in failed:
+            attrs = {"fillcolor": FAILED, "fontcolor": "#ffffff"}
+        elif name in defaults:
+            attrs = {"style": "rounded,filled,dashed", "penwidth": "2.4"}
+        graph.node(ids[name], _gv_text(name), **attrs)
+    biggest = max((float(a.amount) for a in drawn), default=1.0) or 1.0
+    # Grey arrows first, so that coloured ones are painted on top where lines cross.
+    for arrow in sorted(drawn, key=lambda a: (a.highlighted, a.payer, a.payee, a.label)):
+        colour = arrow.colour or (CIRCULAR if arrow.highlighted else NEUTRAL)
+        width = 0.8 + 4.2 * math.sqrt(max(float(arrow.amount), 0.0) / biggest)
+        graph.edge(
+            ids[arrow.payer],
+            ids[arrow.payee],
+            label=_gv_text(edge_label(arrow, prefix)),
             color=colour,
-            parse_math=False,
-            zorder=4,
-            clip_on=False,
-            bbox={"boxstyle": "round,pad=0.25", "fc": "#ffffff", "ec": "none", "alpha": 0.85},
+            fontcolor=_label_ink(colour),
+            penwidth=f"{width:.2f}",
+            style="dashed" if arrow.dashed else "solid",
         )
+    svg = graph.pipe(format="svg").decode("utf-8")
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.DOTALL)
+    svg = svg[svg.index("<svg") :]
+    return svg.replace("<svg ", '<svg class="web" ', 1)
 
-    marked_set = set(marked)
-    for name in order:
-        size, _ = fitted[name]
-        x, y = pos[name]
-        failed = name in marked_set
-        ax.add_patch(
-            Circle(
-                (x, y),
-                radius,
-                facecolor=FAILED if failed else "#ffffff",
-                edgecolor=_INK,
-                linewidth=1.0,
-                zorder=5,
-            )
-        )
-        ax.text(
-            x,
-            y,
-            name,
-            ha="center",
-            va="center",
-            fontsize=size,
-            color="#ffffff" if failed else _INK,
-            parse_math=False,
-            zorder=6,
-        )
-    ax.set_title(title, loc="left", fontsize=10, pad=4, parse_math=False)
-    return _svg(fig)
+
+#: The font Graphviz measures labels in (DejaVu Sans ships with Debian's graphviz and is wider
+#: than the fonts browsers fall back to, so a label never outgrows the room made for it).
+_GV_FONT = "DejaVu Sans"
+
+
+def _gv_text(text: str) -> str:
+    """A label as Graphviz reads it: backslashes are escapes there, so they are doubled."""
+    return text.replace("\\", "\\\\")
+
+
+def _label_ink(colour: str) -> str:
+    """Label text in the arrow's colour, darkened where the colour is too light to read."""
+    return {NEUTRAL: _MUTED, COMMITMENT: "#9a6700", LOST: "#9b3f7a"}.get(colour, colour)

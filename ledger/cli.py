@@ -31,7 +31,6 @@ from ledger.render import (
     render_json,
     render_markdown,
     render_records_csv,
-    rich_table,
 )
 
 if TYPE_CHECKING:
@@ -51,9 +50,44 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"roundtrip {version('roundtrip')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """A double-entry ledger engine that exposes circular revenue."""
+
+
+class MethodName(StrEnum):
+    """The netting methods, as ``--method`` lists them.
+
+    The values of ledger.netting.Method, kept here so that ``--help`` does not import the
+    solvers.
+    """
+
+    MAX = "max"
+    PRO_RATA = "pro-rata"
+
+
 def _console() -> Console:
-    # A fixed width off a terminal keeps piped and tested output stable.
-    return Console(width=None if sys.stdout.isatty() else 160, highlight=False)
+    # Off a terminal a fixed width (COLUMNS if set, else 160) keeps piped and tested output
+    # stable.
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    columns = os.environ.get("COLUMNS", "")
+    return Console(width=int(columns) if columns.isdigit() else 160, highlight=False)
 
 
 def _err(message: str) -> None:
@@ -141,11 +175,13 @@ class _Steps:
         self.current = None
 
 
-def _sheets_out(sheets: list[Sheet], fmt: Format, json_data: object, out: Path | None) -> None:
+def _sheets_out(
+    sheets: list[Sheet], fmt: Format, json_data: object, out: Path | None, unit: Unit = Unit.AUTO
+) -> None:
     if fmt is Format.TABLE and out is None:
-        console = _console()
-        for sheet in sheets:
-            console.print(rich_table(sheet))
+        from ledger.terminal import SheetsView
+
+        _console().print(SheetsView(sheets, unit))
         return
     if fmt is Format.JSON:
         _emit(render_json(json_data), out)
@@ -153,7 +189,7 @@ def _sheets_out(sheets: list[Sheet], fmt: Format, json_data: object, out: Path |
         records = _csv_records(json_data)
         _emit(render_records_csv(records) if records else render_csv(sheets[0]), out)
     else:
-        _emit(render_markdown(sheets), out)
+        _emit(render_markdown(sheets, unit=unit), out)
 
 
 def _store(db: str | None) -> tuple[Engine, str]:
@@ -199,7 +235,12 @@ FromOpt = Annotated[str | None, typer.Option("--from", help="First day (ISO), in
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (ISO), exclusive.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")]
 UnitOpt = Annotated[
-    Unit, typer.Option(help="Show amounts in units (1), K, M or B; json and csv stay exact.")
+    Unit,
+    typer.Option(
+        help="Show amounts in units (1), K, M or B; auto: exact if the table fits the terminal, "
+        "else the first of K, M, B that fits (md, html: one readable unit per report). json "
+        "and csv stay exact."
+    ),
 ]
 DbOpt = Annotated[
     str | None,
@@ -270,9 +311,10 @@ def load(path: PathArg, db: DbOpt = None) -> None:
         summary = load_legs(engine, web.legs, web.prices, web.companies)
     except BadInput as error:
         _fail(error.errors)
+    from ledger.terminal import SheetView
     from ledger.views import load_sheet
 
-    _console().print(rich_table(load_sheet(summary.as_dict(), f"Loaded {path} into {where}")))
+    _console().print(SheetView(load_sheet(summary.as_dict(), f"Loaded {path} into {where}")))
     if not summary.changed:
         typer.echo("nothing changed: these books were already loaded.")
 
@@ -291,6 +333,7 @@ def show(
     what: Annotated[ShowWhat, typer.Argument(help="companies, deals or legs.")] = ShowWhat.DEALS,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
+    unit: UnitOpt = Unit.AUTO,
 ) -> None:
     """List the companies, deals or legs of a web.
 
@@ -307,16 +350,18 @@ def show(
     if fmt is Format.HTML:
         from ledger.render import render_html_page
 
-        _emit(render_html_page(f"roundtrip — {what.value}", str(path), [sheet]), out)
+        _emit(render_html_page(f"roundtrip — {what.value}", str(path), [sheet], unit=unit), out)
         return
     data = [dict(zip(sheet.columns, row, strict=True)) for row in sheet.rows]
-    _sheets_out([sheet], fmt, data, out)
+    _sheets_out([sheet], fmt, data, out, unit)
 
 
 @app.command()
 def net(
     path: PathArg,
-    method: Annotated[str, typer.Option(help="max (default) or pro-rata.")] = "max",
+    method: Annotated[
+        MethodName, typer.Option(help="max: the upper bound; pro-rata: provenance tracing.")
+    ] = MethodName.MAX,
     basis: BasisOpt = Basis.REALIZED,
     period: PeriodOpt = None,
     start: FromOpt = None,
@@ -330,7 +375,7 @@ def net(
         Path | None,
         typer.Option(help="Write elimination entries (one file per company) to this folder."),
     ] = None,
-    unit: UnitOpt = Unit.ONE,
+    unit: UnitOpt = Unit.AUTO,
     save: Annotated[
         bool, typer.Option("--save", help="Also store the run and its figures in the database.")
     ] = False,
@@ -351,10 +396,7 @@ def net(
     from ledger.netting import Method
     from ledger.netting import net as run_net
 
-    try:
-        chosen = Method(method)
-    except ValueError as error:
-        raise typer.BadParameter(f"unknown method {method!r}: use max or pro-rata") from error
+    chosen = Method(method.value)
     if eliminations is not None and eliminations.suffix == ".beancount":
         raise typer.BadParameter(
             "--eliminations takes a folder: each company's eliminations go in a file of their "
@@ -426,9 +468,9 @@ def _net_outputs(
     if fmt is Format.HTML:
         from ledger.views import drawing_edges
 
-        _emit(netting_html(data, drawing_edges(result)), out)
+        _emit(netting_html(data, drawing_edges(result), unit), out)
         return
-    _sheets_out(list(netting_sheets(data, unit)), fmt, data, out)
+    _sheets_out(list(netting_sheets(data)), fmt, data, out, unit)
 
 
 @app.command()
@@ -453,7 +495,7 @@ def audit(
     period: PeriodOpt = None,
     start: FromOpt = None,
     end: ToOpt = None,
-    unit: UnitOpt = Unit.ONE,
+    unit: UnitOpt = Unit.AUTO,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
 ) -> None:
@@ -489,7 +531,7 @@ def audit(
     if fmt is Format.HTML:
         _emit(html(), out)
         return
-    _sheets_out(sheets, fmt, data, out)
+    _sheets_out(sheets, fmt, data, out, unit)
 
 
 @app.command()
@@ -500,6 +542,7 @@ def report(
         bool,
         typer.Option("--check", help="Only check the reports are current (exit 1 if not)."),
     ] = False,
+    unit: UnitOpt = Unit.AUTO,
 ) -> None:
     """Regenerate every report of reports/ from books/ (or check they are current).
 
@@ -508,14 +551,14 @@ def report(
     from ledger.reports import build_reports, stale_reports, write_reports
 
     if verify:
-        stale = stale_reports(books, out)
+        stale = stale_reports(books, out, unit)
         if stale:
             _err("stale reports: " + ", ".join(stale))
             raise typer.Exit(EXIT_FINDINGS)
         typer.echo(f"{out}/ is current.")
         return
     try:
-        files = build_reports(books)
+        files = build_reports(books, unit)
     except ValueError as error:
         _err(str(error))
         raise typer.Exit(EXIT_BAD_INPUT) from error

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ledger.inputs import Web, read_web
 from ledger.model import Basis, Period, format_errors
-from ledger.render import render_json, render_markdown
+from ledger.render import Unit, render_json, render_markdown
 
 __all__ = ["build_reports", "stale_reports", "write_reports"]
 
@@ -34,7 +34,7 @@ def _read(path: Path) -> Web:
     return web
 
 
-def _netting_files(web: Web, stem: str, *, html: bool) -> dict[str, str]:
+def _netting_files(web: Web, stem: str, *, html: bool, unit: Unit) -> dict[str, str]:
     from ledger.flows import build_flow_graph
     from ledger.netting import Method, net, to_json_dict
     from ledger.views import drawing_edges, netting_html, netting_sheets
@@ -47,14 +47,14 @@ def _netting_files(web: Web, stem: str, *, html: bool) -> dict[str, str]:
             data = to_json_dict(result)
             name = f"{stem}-{method.value}-{basis.value}"
             title = f"Netting of {web.path.name}/ — method {method.value}, basis {basis.value}"
-            files[f"{name}.md"] = render_markdown(netting_sheets(data), heading=title)
+            files[f"{name}.md"] = render_markdown(netting_sheets(data), heading=title, unit=unit)
             files[f"{name}.json"] = render_json(data)
             if html and method is Method.MAX:
-                files[f"{name}.html"] = netting_html(data, drawing_edges(result))
+                files[f"{name}.html"] = netting_html(data, drawing_edges(result), unit)
     return files
 
 
-def _example_files(examples: Path) -> dict[str, str]:
+def _example_files(examples: Path, unit: Unit) -> dict[str, str]:
     from ledger.flows import build_flow_graph
     from ledger.netting import Method, net, to_json_dict
     from ledger.views import netting_sheets
@@ -67,27 +67,32 @@ def _example_files(examples: Path) -> dict[str, str]:
         for method in Method:
             sheets.extend(netting_sheets(to_json_dict(net(graph, method))))
         files[f"examples/{folder.name}.md"] = render_markdown(
-            sheets, heading=f"Historical example: {folder.name}"
+            sheets, heading=f"Historical example: {folder.name}", unit=unit
         )
     return files
 
 
-def _audit_files(web: Web) -> dict[str, str]:
+def _audit_files(web: Web, unit: Unit) -> dict[str, str]:
     from ledger.audit_views import run_audit
 
     files: dict[str, str] = {}
     for stem, fail, rank in (("audit", None, True), ("audit-fail-openai", HEADLINE_FAILURE, False)):
         if fail is not None and fail not in web.companies:
             continue
-        sheets, data, html = run_audit(web, Period(), Basis.CONTRACTED, fail, 1.0, rank)
-        files[f"{stem}.md"] = render_markdown(sheets, heading=f"Exposure audit of {web.path.name}/")
+        sheets, data, html = run_audit(web, Period(), Basis.CONTRACTED, fail, 1.0, rank, unit=unit)
+        files[f"{stem}.md"] = render_markdown(
+            sheets, heading=f"Exposure audit of {web.path.name}/", unit=unit
+        )
         files[f"{stem}.json"] = render_json(data)
         files[f"{stem}.html"] = html()
     return files
 
 
-def build_reports(books: Path) -> dict[str, str]:
+def build_reports(books: Path, unit: Unit = Unit.AUTO) -> dict[str, str]:
     """Every report of ``reports/``, as ``{relative path: text}``.
+
+    Amounts are shown in ``unit`` (``auto``: one readable unit per report); the JSON files
+    keep exact cents.
 
     Raises:
         ValueError: the books do not read cleanly (the message lists every problem).
@@ -96,14 +101,14 @@ def build_reports(books: Path) -> dict[str, str]:
 
     web = _read(books)
     files = {
-        "companies.md": render_markdown([company_sheet(web.legs, web.companies)]),
-        "deals.md": render_markdown([deal_sheet(web.legs)]),
+        "companies.md": render_markdown([company_sheet(web.legs, web.companies)], unit=unit),
+        "deals.md": render_markdown([deal_sheet(web.legs)], unit=unit),
     }
-    files.update(_netting_files(web, "net", html=True))
-    files.update(_audit_files(web))
+    files.update(_netting_files(web, "net", html=True, unit=unit))
+    files.update(_audit_files(web, unit))
     examples = books / "examples"
     if examples.is_dir():
-        files.update(_example_files(examples))
+        files.update(_example_files(examples, unit))
     return dict(sorted(files.items()))
 
 
@@ -120,9 +125,9 @@ def write_reports(files: dict[str, str], out: Path) -> tuple[Path, ...]:
     return tuple(written)
 
 
-def stale_reports(books: Path, out: Path) -> tuple[str, ...]:
+def stale_reports(books: Path, out: Path, unit: Unit = Unit.AUTO) -> tuple[str, ...]:
     """The report files that are missing or differ from what the books make now."""
-    files = build_reports(books)
+    files = build_reports(books, unit)
     return tuple(
         name
         for name, text in files.items()

@@ -15,6 +15,7 @@ from typing import Any
 from ledger import charts
 from ledger.model import EXTERNAL, Leg, account_component, from_cents
 from ledger.render import Sheet, Unit, money, render_html_page, share
+from ledger.units import amount_text
 
 __all__ = [
     "ESTIMATE_NOTE",
@@ -74,11 +75,23 @@ def context_note(data: dict[str, Any]) -> str:
     return f"Basis: {data['basis']}; period: {period_text(data['period'])}; currency: {currency}."
 
 
+#: The rounding rule of :mod:`ledger.netting`, stated under every netting table.
+ROUNDING_NOTE = (
+    "Rounding: the total is exact (max: the integer optimum; pro-rata: the exact total rounded "
+    "to the cent); each company's figure is its exact share rounded down or up by largest "
+    "remainder so that the figures add up to the total (equal remainders go to the larger "
+    "exact figure, then the larger gross revenue; a name decides only between companies alike "
+    "in both)."
+)
+
+
 def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, ...]:
     """The sheets of a netting report: figures per company, then (max) the cycle witnesses.
 
     Pro-rata money does not go round in cycles of its own (each company's dollars are traced
-    separately), so its report has no witness table, only a note saying so.
+    separately), so its report has no witness table, only a note saying so. Amounts are
+    :class:`~ledger.units.Amount` cells in ``unit``; a renderer shows them in its own unit,
+    keeping ``gross = external + web = circular + organic`` and the total row in print.
     """
 
     def amount(value: str | Decimal | None) -> str:
@@ -122,12 +135,8 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
         f"Method {METHOD_TEXT.get(data['method'], data['method'])}.",
         context_note(data),
         "organic = gross - circular; circular % = circular / gross.",
+        ROUNDING_NOTE,
     ]
-    if unit is not Unit.ONE:
-        notes.append(
-            f"Amounts in {unit.words} of {data.get('currency', 'USD')}, rounded for display; "
-            "--format json or csv gives exact cents."
-        )
     if data.get("split_rule"):
         notes.append(f"Split among companies: {data['split_rule']}")
     if any(c["estimated"] for c in data["companies"]):
@@ -143,6 +152,8 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
         rows=tuple(rows),
         numeric=frozenset(columns[1:]),
         notes=tuple(notes),
+        sums=(("gross", ("external", "web")), ("gross", ("circular", "organic"))),
+        currency=data.get("currency", "USD"),
     )
     cycles = data["cycles"]
     if data["method"] != "max":
@@ -163,6 +174,7 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
         rows=tuple((cycle_text(c), amount(c["amount"])) for c in shown),
         numeric=frozenset({"amount"}),
         notes=tuple(cycle_notes),
+        currency=data.get("currency", "USD"),
     )
     return figures, witnesses
 
@@ -184,8 +196,13 @@ def drawing_edges(result: Any) -> list[tuple[str, str, Decimal, str, bool]]:
     return edges
 
 
-def netting_html(data: dict[str, Any], edges: Sequence[tuple[str, str, Decimal, str, bool]]) -> str:
+def netting_html(
+    data: dict[str, Any],
+    edges: Sequence[tuple[str, str, Decimal, str, bool]],
+    unit: Unit = Unit.AUTO,
+) -> str:
     """The HTML netting report: chart of organic vs circular, drawing of the web, tables."""
+    currency = data.get("currency", "USD")
     companies = [c for c in data["companies"] if Decimal(c["gross"]) > 0]
     labels = [c["company"] for c in companies]
     bars = charts.stacked_bars(
@@ -194,26 +211,36 @@ def netting_html(data: dict[str, Any], edges: Sequence[tuple[str, str, Decimal, 
             ("organic", [Decimal(c["organic"]) for c in companies], charts.ORGANIC),
             ("circular", [Decimal(c["circular"]) for c in companies], charts.CIRCULAR),
         ],
-        f"Revenue per company ({data.get('currency', 'USD')}): organic vs circular",
-        prefix=charts.symbol(data.get("currency", "USD")),
+        f"Revenue per company ({currency}): organic vs circular",
+        prefix=charts.symbol(currency),
     )
     drawing = charts.web_drawing(
-        charts.edge_nodes(edges), edges, "The deal web (red: edges that carry circular money)"
+        charts.edge_nodes(edges),
+        edges,
+        "The deal web: arrows that carry circular money are coloured",
+        prefix=charts.symbol(currency),
     )
     sheets = list(netting_sheets(data))
     meta = (
         f"method {data['method']} · basis {data['basis']} · "
         f"period {period_text(data['period'])} · total circular "
-        f"{money(Decimal(data['total_circular']))} {data.get('currency', 'USD')}"
+        f"{amount_text(Decimal(data['total_circular']), unit)} {currency}"
     )
     return render_html_page(
         "roundtrip — organic vs circular revenue",
         meta,
         sheets,
         [
-            (bars, "Organic (blue) and circular (red) revenue per company."),
-            (drawing, "Arrows point from payer to payee; width grows with the amount."),
+            (bars, "Organic and circular revenue per company.", "Organic vs circular revenue"),
+            (
+                drawing,
+                "Arrows point from payer to payee, labelled with the kind and amount; width "
+                "grows with the amount.",
+                "The deal web",
+            ),
         ],
+        unit=unit,
+        legend=charts.legend([charts.ORGANIC, charts.CIRCULAR, charts.NEUTRAL]),
     )
 
 

@@ -12,8 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from ledger import charts
 from ledger.audit import exposure, simulate_failure
 from ledger.audit_views import (
+    _commitment_drawing,
+    _contagion_drawing,
+    _loss_chart,
+    _times,
     audit_edges,
     commitment_edges,
     contagion_sheets,
@@ -25,6 +30,7 @@ from ledger.inputs import Web
 from ledger.model import EXTERNAL, BadInput, Basis, Kind, Leg, Period, Price, Status
 from ledger.render import Unit, render_json
 
+SVG = "{http://www.w3.org/2000/svg}"
 R, C, A = Status.REALIZED, Status.CONTRACTED, Status.ANNOUNCED
 
 
@@ -221,7 +227,7 @@ def test_module_docstring_example():
     a = row(sheet(sheets, "Revenue concentration"), "A")
     assert (a["revenue"], a["from the web"], a["web %"]) == ("15.00", "5.00", "33.3%")
     pair = sheet(sheets, "Commitments outstanding by counterparty").rows[0]
-    assert pair[:2] == ("B", "A") and pair[-2:] == ("—", "2.00×")
+    assert pair[:2] == ("B", "A") and pair[-2:] == ("n/a: no revenue booked", "2.00×")
     sheets, _, _ = run_audit(web, ALL, Basis.CONTRACTED, "B")
     a = row(sheets[0], "A")
     assert [a[k] for k in ("lost revenue", "unpaid obligations", "written-down equity")] == [
@@ -448,7 +454,9 @@ def test_html_failure_marks_the_failed_company_and_shows_the_losses(failure):
     page = html()
     assert len(well_formed(page)) == 2
     assert "<title>roundtrip — What if OpenAI fails?</title>" in page
-    assert "Red companies: OpenAI and the companies that default because of it" in page
+    assert (
+        "OpenAI (filled) fails; dashed outlines: the companies that default because of it" in page
+    )
     assert "loss to others 415.00" in page
 
 
@@ -465,7 +473,7 @@ def test_html_is_deterministic(failure):
     assert html() == html()
 
 
-def test_audit_edges_add_up_each_pair_and_leave_out_external():
+def test_audit_edges_add_up_each_pair_and_kind_and_leave_out_external():
     edges = audit_edges(WEB_LEGS, ALL, Basis.CONTRACTED)
     assert ("OpenAI", "Oracle", Decimal(320), "cloud", True) in edges
     assert ("Nvidia", "OpenAI", Decimal(50), "equity", False) in edges
@@ -479,3 +487,58 @@ def test_commitment_edges_flag_commitments_of_at_least_the_payers_revenue():
         ("OpenAI", "Oracle", Decimal("300.00"), "30.0×", True),
         ("OpenAI", "Nvidia", Decimal("90.00"), "9.00×", True),
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# The failure page shows the failed company apart
+
+
+def test_loss_sheet_puts_the_failed_company_below_the_total_of_those_it_harms(failure):
+    sheets, _, _ = failure
+    firsts = [r[0] for r in sheet(sheets, "What if OpenAI fails? Loss").rows]
+    assert firsts.index("total (others)") < firsts.index("OpenAI")
+    assert firsts[-1] == "OpenAI"
+
+
+def test_loss_chart_leaves_the_failed_company_out(failure):
+    _, data, _ = failure
+    svg, caption, _ = _loss_chart(data["contagion"])
+    assert "OpenAI itself is not drawn" in caption
+    assert ">Nvidia<" in svg and ">Oracle<" in svg and ">OpenAI<" not in svg
+
+
+def test_loss_chart_colours_are_those_of_their_meaning_everywhere(failure):
+    _, data, _ = failure
+    svg, _, _ = _loss_chart(data["contagion"])
+    assert charts.LOST in svg and charts.ORGANIC not in svg
+
+
+def test_a_warrant_of_the_failed_company_is_not_drawn_as_a_stopped_payment():
+    legs = (*WEB_LEGS, leg("oai-w", "OpenAI", "Oracle", "warrant", "5"))
+    web = Web(Path("small"), legs, (), ("Nvidia", "OpenAI", "Oracle"), (), "csv")
+    _, data, _ = run_audit(web, ALL, Basis.CONTRACTED, "OpenAI")
+    svg, _, _ = _contagion_drawing(
+        audit_edges(legs, ALL, Basis.CONTRACTED), data["contagion"], most_systemic=False
+    )
+    edges = {
+        group.findtext(f"{SVG}text"): next(iter(group.iter(f"{SVG}path")))
+        for group in ET.fromstring(svg).iter(f"{SVG}g")
+        if group.get("class") == "edge"
+    }
+    warrant = edges["warrant $5"]
+    assert warrant.get("stroke") == charts.NEUTRAL and warrant.get("stroke-dasharray")
+    assert edges["cloud $320"].get("stroke") == charts.FAILED  # a payment that stops
+
+
+def test_a_tiny_multiple_is_not_shown_as_zero_and_a_missing_one_says_why():
+    assert _times("0.0026") == "0.0026×"
+    assert _times("0") == "0.00×"
+    assert _times(None) == "n/a: no revenue booked"
+
+
+def test_commitment_drawing_labels_each_arrow_with_amount_and_multiple(profile):
+    _, data, _ = profile
+    svg, _, _ = _commitment_drawing(data["exposure"])
+    labels = {t.text for t in ET.fromstring(svg).iter(f"{SVG}text")}
+    assert {"$300 (30.0× payer revenue)", "$90 (9.00× payer revenue)"} <= labels
+    assert not any("{amount}" in (label or "") for label in labels)

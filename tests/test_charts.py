@@ -1,14 +1,14 @@
 """The report charts are well-formed, deterministic SVG that a reader can make sense of.
 
-The SVG keeps its text as ``<text>`` elements (``svg.fonttype`` none), so the tests read names,
-labels and tick figures straight from the XML, and node circles from their path outlines.
+The SVG keeps its text as ``<text>`` elements (matplotlib's ``svg.fonttype`` none, and Graphviz's
+own), so the tests read names, labels and tick figures straight from the XML, and node boxes from
+their outlines.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 import os
 import re
 import subprocess
@@ -84,7 +84,7 @@ def _bar() -> str:
 
 
 def _texts(svg: str) -> list[tuple[str, float, float, float]]:
-    """Every ``<text>`` of the SVG as (text, x, y, font size in px)."""
+    """Every ``<text>`` of a matplotlib SVG as (text, x, y, font size in px)."""
     found = []
     for element in ET.fromstring(svg).iter(f"{SVG}text"):
         size = float(re.search(r"font-size: ([\d.]+)px", element.get("style", "")).group(1))
@@ -104,29 +104,64 @@ def _text(svg: str, wanted: str) -> tuple[float, float, float]:
     return x, y, size
 
 
-def _circles(svg: str) -> list[tuple[float, float, float]]:
-    """The node circles (outlined in ink): (centre x, centre y, radius) from their outlines."""
-    circles = []
-    for path in ET.fromstring(svg).iter(f"{SVG}path"):
-        if "stroke: #1d2330" not in path.get("style", ""):
-            continue
-        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", path.get("d", ""))]
-        xs, ys = numbers[0::2], numbers[1::2]
-        circles.append(((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, (max(xs) - min(xs)) / 2))
-    return circles
+Box = tuple[float, float, float, float]
 
 
-def _arrow_colours(svg: str) -> list[str]:
-    """The colour of each arrow: one patch group (a line and its head) per arrow."""
-    colours = []
-    for group in ET.fromstring(svg).iter(f"{SVG}g"):
-        if not group.get("id", "").startswith("patch_"):
-            continue
-        styles = [path.get("style", "") for path in group.iter(f"{SVG}path")]
-        stroke = re.search(r"stroke: (#[0-9a-f]{6})", styles[0]) if styles else None
-        if stroke and stroke.group(1) != "#1d2330" and len(styles) == 2:
-            colours.append(stroke.group(1))
-    return colours
+def _box_of_points(d: str) -> Box:
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", d)]
+    xs, ys = numbers[0::2], numbers[1::2]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _label_box(element: ET.Element) -> Box:
+    """A Graphviz label's box (text centred on its anchor), its width measured in DejaVu Sans,
+    the font Graphviz set it in (matplotlib ships the same font)."""
+    x, y = float(element.get("x")), float(element.get("y"))
+    size = float(element.get("font-size"))
+    width, _, _ = TextToPath().get_text_width_height_descent(
+        element.text or "", FontProperties(family="DejaVu Sans", size=size), ismath=False
+    )
+    return x - width / 2, y - size * 0.8, x + width / 2, y + size * 0.2
+
+
+def _web_parts(svg: str) -> tuple[dict[str, dict], list[dict]]:
+    """Nodes (by name: box, fill, stroke style) and edges (stroke, dash, label, label box) of a
+    Graphviz web drawing."""
+    root = ET.fromstring(svg)
+    nodes, edges = {}, []
+    for group in root.iter(f"{SVG}g"):
+        kind = group.get("class")
+        # (An Element without children is falsy: compare with None, never use ``or``.)
+        shape = next(iter(group.iter(f"{SVG}path")), None)
+        if shape is None:
+            shape = next(iter(group.iter(f"{SVG}polygon")), None)
+        texts = list(group.iter(f"{SVG}text"))
+        if kind == "node":
+            name = " ".join(t.text or "" for t in texts)
+            points = shape.get("d") or shape.get("points")
+            nodes[name] = {
+                "box": _box_of_points(points),
+                "fill": shape.get("fill"),
+                "dash": shape.get("stroke-dasharray"),
+                "text": _label_box(texts[0]),
+            }
+        elif kind == "edge":
+            line = next(iter(group.iter(f"{SVG}path")))
+            edges.append(
+                {
+                    "stroke": line.get("stroke"),
+                    "dash": line.get("stroke-dasharray"),
+                    "label": texts[0].text if texts else None,
+                    "box": _label_box(texts[0]) if texts else None,
+                }
+            )
+    return nodes, edges
+
+
+def _overlap(a: Box, b: Box) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    return max(width, 0.0) * max(height, 0.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,29 +276,30 @@ def test_bars_keep_the_colours_they_are_given():
 # The deal web
 
 
-def test_both_directions_of_a_mutual_pair_are_drawn_with_labels_apart():
+def test_every_edge_is_labelled_with_its_kind_and_amount():
+    _, edges = _web_parts(_web())
+    labels = sorted(e["label"] for e in edges)
+    expected = sorted(
+        f"{kind} {charts._compact(float(amount), '$')}" for _, _, amount, kind, _ in WEB_EDGES
+    )
+    assert labels == expected
+
+
+def test_labels_of_the_shipped_web_sit_clear_of_each_other_and_of_the_companies():
+    nodes, edges = _web_parts(_web())
+    labels = [e["box"] for e in edges]
+    for a, b in itertools.combinations(labels, 2):
+        assert _overlap(a, b) == 0, (a, b)
+    for label in labels:
+        for node in nodes.values():
+            assert _overlap(label, node["box"]) == 0
+
+
+def test_both_directions_of_a_mutual_pair_are_drawn_each_with_its_label():
     edges = [("Alpha", "Beta", 5 * B, "sale", True), ("Beta", "Alpha", 3 * B, "equity", True)]
-    svg = charts.web_drawing(["Alpha", "Beta"], edges, "A pair")
-    assert _arrow_colours(svg) == [charts.CIRCULAR] * 2
-    (ax, ay, _), (bx, by, _) = _text(svg, "Alpha"), _text(svg, "Beta")
-    (sx, sy, size), (ex, ey, _) = _text(svg, "sale"), _text(svg, "equity")
-    assert math.dist((sx, sy), (ex, ey)) > 2 * size
-
-    def side(x: float, y: float) -> float:
-        return (bx - ax) * (y - ay) - (by - ay) * (x - ax)
-
-    # The arcs bend opposite ways: their labels sit on either side of the line between the two.
-    assert side(sx, sy) * side(ex, ey) < 0
-
-
-def test_labels_of_the_shipped_web_do_not_overlap():
-    svg = _web()
-    labels = [t for t in _texts(svg) if t[0] in {"sale", "equity", "cloud", "lease"}]
-    assert len(labels) == sum(1 for e in WEB_EDGES if e[4])
-    for (a, ax, ay, size), (b, bx, by, _) in itertools.combinations(labels, 2):
-        apart_x = abs(ax - bx) > (len(a) + len(b)) * size * 0.3
-        apart_y = abs(ay - by) > size
-        assert apart_x or apart_y, (a, b)
+    _, drawn = _web_parts(charts.web_drawing(["Alpha", "Beta"], edges, "A pair"))
+    assert sorted(e["label"] for e in drawn) == ["equity $3B", "sale $5B"]
+    assert _overlap(drawn[0]["box"], drawn[1]["box"]) == 0
 
 
 @pytest.mark.parametrize(
@@ -271,49 +307,55 @@ def test_labels_of_the_shipped_web_do_not_overlap():
     [TWELVE, ["Advanced Micro Devices", "Oracle Cloud Infrastructure", "$AI$ Holdings & Co <1>"]],
     ids=["shipped", "long"],
 )
-def test_every_node_name_appears_whole(names):
+def test_every_node_name_appears_whole_inside_its_box(names):
     edges = [(a, b, B, "sale", True) for a, b in itertools.pairwise(names)]
-    texts = {t[0] for t in _texts(charts.web_drawing(names, edges, "t"))}
-    assert set(names) <= texts
-
-
-@pytest.mark.parametrize(
-    "names",
-    [TWELVE, ["Advanced Micro Devices", "Oracle Cloud Infrastructure", "xAI", "Intel"]],
-    ids=["shipped", "long"],
-)
-def test_node_names_fit_inside_their_circles(names):
-    svg = charts.web_drawing(names, [], "t")
-    circles = _circles(svg)
-    assert len(circles) == len(names)
-    for name in names:
-        x, y, size = _text(svg, name)
-        width, _, _ = TextToPath().get_text_width_height_descent(
-            name, FontProperties(family="sans-serif", size=size), ismath=False
-        )
-        # The SVG's user unit is the point, font sizes included.
-        [radius] = [r for cx, cy, r in circles if math.dist((cx, cy), (x, y)) < r]
-        assert width / 2 < radius
+    nodes, _ = _web_parts(charts.web_drawing(names, edges, "t"))
+    assert set(nodes) == set(names)
+    for node in nodes.values():
+        text, box = node["text"], node["box"]
+        assert box[0] <= text[0] and text[2] <= box[2]
 
 
 def test_twelve_nodes_do_not_overlap():
-    circles = _circles(_web())
-    assert len(circles) == 12
-    for (ax, ay, ar), (bx, by, br) in itertools.combinations(circles, 2):
-        assert math.dist((ax, ay), (bx, by)) > ar + br + 20
+    nodes, _ = _web_parts(_web())
+    assert len(nodes) == 12
+    for a, b in itertools.combinations(nodes.values(), 2):
+        assert _overlap(a["box"], b["box"]) == 0
 
 
-def test_highlighted_arrows_are_circular_red_and_the_others_grey():
-    strokes = _arrow_colours(_web())
-    assert len(strokes) == len(WEB_EDGES)
+def test_highlighted_arrows_are_circular_coloured_and_the_others_grey():
+    _, edges = _web_parts(_web())
+    strokes = [e["stroke"] for e in edges]
     assert strokes.count(charts.CIRCULAR) == sum(1 for e in WEB_EDGES if e[4])
     assert strokes.count(charts.NEUTRAL) == sum(1 for e in WEB_EDGES if not e[4])
 
 
-def test_marked_nodes_are_filled_in_the_failed_colour():
-    svg = _web(marked=["OpenAI"])
-    assert len(re.findall(rf"fill: {charts.FAILED}; stroke: #1d2330", svg)) == 1
+def test_arrows_keep_the_colour_they_are_given_and_non_cash_ones_are_dashed():
+    arrows = [
+        charts.Arrow("AMD", "OpenAI", 6 * B, "warrant", False, charts.NEUTRAL, True),
+        charts.Arrow("OpenAI", "Oracle", 300 * B, "cloud", True, charts.FAILED),
+    ]
+    _, edges = _web_parts(charts.web_drawing([], arrows, "t"))
+    by_label = {e["label"]: e for e in edges}
+    assert by_label["warrant $6B"]["dash"] and by_label["warrant $6B"]["stroke"] == charts.NEUTRAL
+    assert not by_label["cloud $300B"]["dash"]
+    assert by_label["cloud $300B"]["stroke"] == charts.FAILED
+
+
+def test_the_failed_company_is_filled_and_the_defaulters_outlined_apart():
+    svg = charts.web_drawing(sorted(TWELVE), WEB_EDGES, "t", ["OpenAI"], outlined=["CoreWeave"])
+    nodes, _ = _web_parts(svg)
+    assert nodes["OpenAI"]["fill"] == charts.FAILED
+    assert nodes["CoreWeave"]["dash"] and nodes["CoreWeave"]["fill"] == "#ffffff"
+    assert [n for n, v in nodes.items() if v["fill"] == charts.FAILED] == ["OpenAI"]
 
 
 def test_a_web_without_edges_or_nodes_still_draws_its_title():
-    assert "The deal web" in {t[0] for t in _texts(charts.web_drawing([], [], "The deal web"))}
+    texts = [
+        t.text for t in ET.fromstring(charts.web_drawing([], [], "The deal web")).iter(f"{SVG}text")
+    ]
+    assert "The deal web" in texts
+
+
+def test_web_drawing_names_no_graphviz_version():
+    assert "Generated by" not in _web() and "<!--" not in _web()

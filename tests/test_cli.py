@@ -130,3 +130,38 @@ def test_cli_module_does_no_accounting():
     """The CLI is thin: it imports the library, it never computes figures itself."""
     text = (Path(__file__).parent.parent / "ledger" / "cli.py").read_text()
     assert "Decimal(" not in text
+
+
+def test_version_prints_the_installed_version():
+    from importlib.metadata import version
+
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.output == f"roundtrip {version('roundtrip')}\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "choices"),
+    [
+        ("net", "--method", "<max|pro-rata>"),
+        ("net", "--basis", "<realized|contracted|announced>"),
+        ("net", "--format", "<table|csv|json|md|html>"),
+        ("net", "--unit", "<auto|1|K|M|B>"),
+        ("audit", "--unit", "<auto|1|K|M|B>"),
+        ("show", "--unit", "<auto|1|K|M|B>"),
+        ("report", "--unit", "<auto|1|K|M|B>"),
+    ],
+)
+def test_enum_like_options_show_their_choices_in_help(command, option, choices):
+    result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    line = next(
+        line for line in result.output.splitlines() if option in line.strip().split(" ")[:2]
+    )
+    assert choices in line
+
+
+def test_method_choices_are_the_netting_methods():
+    from ledger.cli import MethodName
+    from ledger.netting import Method
+
+    assert [m.value for m in MethodName] == [m.value for m in Method]

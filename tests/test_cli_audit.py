@@ -134,8 +134,8 @@ def test_audit_fail_as_csv_is_exact(tiny):
         "company,lost revenue,unpaid obligations,written-down equity,total loss,of revenue,"
         "of equity,hit round,defaults\n"
         "A,5.00,30.00,5.00,40.00,266.7%,,1,\n"
-        "B,0.00,0.00,0.00,0.00,,0.0%,,fails\n"
         "total (others),5.00,30.00,5.00,40.00,,,,\n"
+        "B,0.00,0.00,0.00,0.00,,0.0%,,fails\n"
     )
 
 

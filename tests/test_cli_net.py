@@ -8,6 +8,7 @@ Oracle 40 (total 140). Pro-rata: Nvidia 27.78, Oracle 40.00.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,8 +47,9 @@ def circular_of(payload: dict) -> dict[str, str]:
 def test_net_prints_the_figures_as_a_table():
     result = run("net", TRIANGLE)
     assert result.exit_code == 0, result.output
-    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in result.stdout.splitlines()]
-    rows = {row[0]: row[1:6] for row in cells if len(row) == 8}  # the figures table
+    # Columns are set apart by at least two spaces; names hold none.
+    cells = [re.split(r"\s{2,}", line.strip()) for line in result.stdout.splitlines()]
+    rows = {r[0]: r[1:6] for r in cells if len(r) >= 7 and r[0] != "company"}  # the figures
     assert rows == {
         # company: gross, external, web, circular, organic
         "Nvidia": ["100.00", "0.00", "100.00", "100.00", "0.00"],
@@ -231,7 +233,7 @@ def test_eliminations_writes_one_file_per_company_that_loads_with_its_book(tmp_p
 def test_unknown_method_exits_non_zero_with_a_clear_message():
     result = run("net", TRIANGLE, "--method", "fifo")
     assert result.exit_code != 0
-    assert "unknown method 'fifo': use max or pro-rata" in result.output
+    assert "'fifo' is not one of 'max', 'pro-rata'" in result.output
 
 
 def test_unknown_method_exits_1_from_the_console_script():
@@ -250,7 +252,7 @@ def test_unknown_method_exits_1_from_the_console_script():
         text=True,
     )
     assert completed.returncode == 1
-    assert "unknown method 'fifo'" in completed.stderr
+    assert "'fifo' is not one of 'max', 'pro-rata'" in completed.stderr
 
 
 def test_missing_file_is_bad_input():
@@ -281,3 +283,10 @@ def test_eliminations_to_a_single_beancount_file_is_refused_with_the_reason(tmp_
     assert result.exit_code != 0
     assert "--eliminations takes a folder" in result.output
     assert not (tmp_path / "out.beancount").exists()
+
+
+def test_unit_is_honoured_by_html_with_exact_cents_in_each_title():
+    result = run("net", TRIANGLE, "--unit", "K", "--format", "html")
+    assert result.exit_code == 0
+    assert '<td class="num" title="300.00">0.30</td>' in result.stdout
+    assert "Amounts in thousands of USD (K)" in result.stdout

@@ -277,11 +277,21 @@ def test_tie_is_split_in_proportion_to_edge_amounts():
 @pytest.mark.parametrize("method", ["max", "pro-rata"])
 @pytest.mark.parametrize("to_c", ["100", "300"])
 def test_renaming_companies_changes_no_figure(method, to_c):
-    """Renamed so that the alphabetical order of the companies is reversed."""
+    """Renamed so that the alphabetical order of the companies is reversed.
+
+    One exception the rounding rule cannot avoid: two companies alike in every figure (B and C
+    when both edges are 100: 33.333... each under pro-rata) share a leftover cent that only a
+    name can break, so their figures may swap; as a set (with their gross) nothing changes.
+    """
     names = {"A": "Zeta", "H": "Yak", "B": "Xenon", "C": "Wolf"}
     plain = netted(tie(to_c=to_c), method)
     renamed = netted(tie(*names.values(), to_c=to_c), method)
-    assert {names[c]: x for c, x in circular(plain).items()} == circular(renamed)
+    moved = {names[c]: x for c, x in circular(plain).items()}
+    twins = {"Xenon", "Wolf"} if (to_c, method) == ("100", "pro-rata") else set()
+    assert {c: x for c, x in moved.items() if c not in twins} == {
+        c: x for c, x in circular(renamed).items() if c not in twins
+    }
+    assert sorted(moved[c] for c in twins) == sorted(circular(renamed)[c] for c in twins)
 
 
 def test_reordering_legs_changes_no_figure():
@@ -299,13 +309,17 @@ def test_split_rule_says_when_every_maximum_circulation_agrees():
 def test_a_cent_through_100_billion_edges_is_not_lost():
     """1 cent of equity comes back to A through $100B edges: A's circular revenue is 0.01.
 
-    (B and C get half a cent each, which rounds half to even to 0.00.) A float solver that
-    measures its error against the largest amount stops at once here and loses the cent.
+    (B and C get half a cent each: the total of 0.02 is kept, so one of the twins gets the
+    leftover cent.) A float solver that measures its error against the largest amount stops at
+    once here and loses the cent.
     """
     big = "100000000000.00"
     legs = [leg("stake", "A", "H", "equity", "0.01"), *tie(to_b=big, to_c=big)[1:]]
     result = net(build_flow_graph(legs), bounds=True)
-    assert circular(result) == {"A": "0.01", "B": "0.00", "C": "0.00", "H": "0.00"}
+    figures = circular(result)
+    assert (figures["A"], figures["H"]) == ("0.01", "0.00")
+    assert sorted([figures["B"], figures["C"]]) == ["0.00", "0.01"]
+    assert result.total_circular == Decimal("0.02")
     a = result.company("A")
     assert (a.circular_min, a.circular_max) == (Decimal("0.01"), Decimal("0.01"))
     assert verify(result) == []
@@ -654,10 +668,15 @@ def test_eliminations_are_dated_on_the_last_day_of_the_period():
 
 
 def test_eliminations_of_a_fractional_split_add_up_to_the_rounded_figure():
-    """A gets 0.505 back through B and through C: its two entries give 1.01, not 1.00/1.02."""
+    """A gets 0.505 back through B and through C: its two entries give 1.01, not 1.00/1.02.
+
+    B and C (0.505 each) share the total's leftover cent: one shows 0.51, the other 0.50.
+    """
     legs = ELIMINATION_WEBS["tie_of_a_cent"]()
     result = netted(legs)
-    assert circular(result) == {"A": "1.01", "B": "0.50", "C": "0.50", "H": "0.00"}
+    figures = circular(result)
+    assert (figures["A"], figures["H"]) == ("1.01", "0.00")
+    assert sorted([figures["B"], figures["C"]]) == ["0.50", "0.51"]
     entries = eliminations(result, legs)["A"]
     amounts = sorted(e.postings[0].units.number for e in entries)
     assert amounts == [Decimal("0.50"), Decimal("0.51")]

@@ -1,6 +1,7 @@
 """The README shows real output: every ``roundtrip`` command in a ```console block is run here.
 
-A console block holds ``$ command`` lines, each followed by the output it prints. For the
+A console block holds ``$ command`` lines (a command may start with ``NAME=value`` settings,
+such as ``COLUMNS=80`` for the width of the terminal), each followed by the output it prints. For the
 commands that are (or end in) ``roundtrip ...``, this test runs the command and compares what it
 prints on stdout with the lines below it, trailing spaces ignored. Lines about what was saved to
 a database are stderr and are left out of the comparison. Commands that are not ``roundtrip``
@@ -47,19 +48,28 @@ def _commands(text: str) -> list[tuple[str, list[str]]]:
     return found
 
 
+def _split(command: str) -> tuple[dict[str, str], list[str]]:
+    """The leading ``NAME=value`` assignments (e.g. ``COLUMNS=80``) and the words after them."""
+    words = shlex.split(command.split("&&")[-1].strip())
+    env = {}
+    while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+        name, value = words.pop(0).split("=", 1)
+        env[name] = value
+    return env, words
+
+
 def _roundtrip_args(command: str) -> list[str] | None:
     """The arguments of the ``roundtrip`` command a line ends with, or None."""
-    last = command.split("&&")[-1].strip()
-    words = shlex.split(last)
+    _, words = _split(command)
     if not words or Path(words[0]).name != "roundtrip":
         return None
     return words[1:]
 
 
-def _run(args: list[str], db_dir: Path) -> list[str]:
+def _run(args: list[str], db_dir: Path, env: dict[str, str] | None = None) -> list[str]:
     if "--save" in args:
         args = [*args, "--db", f"sqlite:///{db_dir / 'readme.db'}"]
-    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    result = CliRunner().invoke(app, args, catch_exceptions=False, env=env)
     return [line.rstrip() for line in result.stdout.splitlines()]
 
 
@@ -81,7 +91,7 @@ def test_readme_has_roundtrip_commands_to_check():
 @pytest.mark.parametrize(("command", "output"), CHECKED, ids=[c for c, _ in CHECKED])
 def test_readme_output_is_what_the_command_prints(command, output, tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
-    assert _run(_roundtrip_args(command), tmp_path) == _expected(output)
+    assert _run(_roundtrip_args(command), tmp_path, _split(command)[0]) == _expected(output)
 
 
 def _after_command(lines: list[str]) -> int:
@@ -103,7 +113,7 @@ def _rewrite() -> None:
                 args = _roundtrip_args(line[2:])
                 if args is not None:
                     with tempfile.TemporaryDirectory() as tmp:
-                        out.extend(_run(args, Path(tmp)))
+                        out.extend(_run(args, Path(tmp), _split(line[2:])[0]))
                     skipping = True
             elif not skipping or line.startswith(_STDERR):
                 # stderr lines (what was saved or written) are kept as they are, in place

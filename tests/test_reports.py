@@ -17,6 +17,7 @@ import pytest
 
 from ledger.beancount_io import write_books
 from ledger.inputs import read_web
+from ledger.render import Unit
 from ledger.reports import build_reports, stale_reports, write_reports
 
 REPO = Path(__file__).parent.parent
@@ -62,3 +63,10 @@ def test_stale_reports_names_a_changed_file(tmp_path):
     write_reports(build_reports(BOOKS), tmp_path)
     (tmp_path / "companies.md").write_text("edited by hand\n", encoding="utf-8")
     assert stale_reports(BOOKS, tmp_path) == ("companies.md",)
+
+
+def test_report_honours_the_unit_it_is_given():
+    exact = build_reports(BOOKS, Unit.ONE)
+    assert "| 638,000,000,000.00 |" in exact["net-max-realized.md"]
+    assert "Amounts in" not in exact["net-max-realized.md"]
+    assert "| 638.00 |" in build_reports(BOOKS)["net-max-realized.md"]  # auto: billions
