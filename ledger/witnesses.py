@@ -23,7 +23,7 @@ outflow left) that noise is dropped, never more.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -326,19 +326,33 @@ def _break_ties(
     src: np.ndarray,
     kind: np.ndarray,
 ) -> np.ndarray:
-    """Within runs of equal amounts, order cycles by node path, then kinds (Python, ties only)."""
+    """Within runs of equal amounts, order cycles by node path, then kinds (tuple order).
+
+    Only tied cycles take part: their paths are padded with -1 (a shorter path that is a
+    prefix of a longer one comes first, as with tuples) and sorted in one ``lexsort``.
+    """
     order = order.copy()
-    bounds = np.flatnonzero(np.diff(sorted_cents, prepend=sorted_cents[0] - 1, append=-1))
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-        if hi - lo < 2:
-            continue
-        group: Sequence[int] = order[lo:hi].tolist()
-
-        def key(i: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-            run = edges[offsets[i] : offsets[i + 1]]
-            return tuple(src[run].tolist()), tuple(kind[run].tolist())
-
-        order[lo:hi] = sorted(group, key=key)
+    starts = np.flatnonzero(np.diff(sorted_cents, prepend=sorted_cents[0] - 1))
+    sizes = np.diff(np.append(starts, len(sorted_cents)))
+    tied = np.repeat(sizes > 1, sizes)
+    positions = np.flatnonzero(tied)
+    if not len(positions):
+        return order
+    group = np.repeat(np.arange(len(starts)), sizes)[positions]
+    cycles = order[positions]
+    lengths = offsets[cycles + 1] - offsets[cycles]
+    width = int(lengths.max())
+    nodes = np.full((len(cycles), width), -1, dtype=np.int64)
+    kinds = np.full((len(cycles), width), -1, dtype=np.int64)
+    row = np.repeat(np.arange(len(cycles)), lengths)
+    column = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    run = edges[np.repeat(offsets[cycles], lengths) + column]
+    nodes[row, column] = src[run]
+    kinds[row, column] = kind[run]
+    keys = [kinds[:, i] for i in range(width - 1, -1, -1)]
+    keys += [nodes[:, i] for i in range(width - 1, -1, -1)]
+    keys.append(group)
+    order[positions] = cycles[np.lexsort(keys)]
     return order
 
 
