@@ -821,7 +821,10 @@ def pro_rata(
     starts = np.flatnonzero(np.diff(labels[src[grouped]], prepend=-1))
     for edges in np.split(grouped, starts[1:]):
         if len(edges):
-            _pro_rata_component(edges, src, dst, cents, revenue, funds, result, edge_flows)
+            if edge_flows or len(edges) < SPARSE_PRO_RATA_EDGES:
+                _pro_rata_component(edges, src, dst, cents, revenue, funds, result, edge_flows)
+            else:
+                _pro_rata_component_core(edges, src, dst, cents, revenue, funds, result)
     return result
 
 
@@ -934,6 +937,156 @@ def _pro_rata_component(
 _BLOCK = 512
 _TARGETS = 16
 _GATHER = 1024
+
+#: Components with at least this many edges (and no edge flows asked for) eliminate their
+#: periphery before the dense inverse (:func:`_pro_rata_component_core`).
+SPARSE_PRO_RATA_EDGES = 20_000
+#: The most edges a company may have to be eliminated with the periphery.
+_PERIPHERY_DEGREE = 64
+
+
+def _periphery(k: int, j: np.ndarray, z: np.ndarray, keep: int) -> np.ndarray:
+    """A greedy independent set of low-degree nodes (no edge between two), ``keep`` excluded."""
+    pattern = sparse.csr_matrix((np.ones(len(j)), (j, z)), shape=(k, k))
+    pattern = ((pattern + pattern.T) > 0).tocsr()
+    degree = np.diff(pattern.indptr)
+    chosen = np.zeros(k, dtype=bool)
+    blocked = np.zeros(k, dtype=bool)
+    blocked[keep] = True
+    blocked[degree > _PERIPHERY_DEGREE] = True
+    indptr, indices = pattern.indptr, pattern.indices
+    for node in np.argsort(degree, kind="stable").tolist():
+        if blocked[node]:
+            continue
+        chosen[node] = True
+        blocked[indices[indptr[node] : indptr[node + 1]]] = True
+    return chosen
+
+
+def _pro_rata_component_core(
+    edges: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    cents: np.ndarray,
+    revenue: np.ndarray,
+    funds: np.ndarray,
+    out: ProRata,
+) -> None:
+    """:func:`_pro_rata_component` without edge flows, inverting only a dense core.
+
+    The figures need ``K = A^-1`` (``A = I - P`` with column ``r`` replaced by ``e_r``) only
+    at ``K[z, j]`` for every edge ``j -> z``, plus ``K``'s row ``r`` and ``K P[:, r]``. With
+    ``R`` an independent set of low-degree companies (no edge inside ``R``, ``r`` outside),
+    ``A_RR = I``; the Schur complement ``S = A_CC - A_CR A_RC`` is inverted dense (the core
+    ``C``), ``K_CC = S^-1``, ``K_CR = -S^-1 A_CR`` and ``K_RC = -A_RC S^-1`` are needed only
+    at edge positions, each a short sum over an ``R`` company's few edges; no edge joins two
+    ``R`` companies, so ``K_RR`` is never needed. On the 1M-leg web the core is 5,371 of
+    9,998 companies: the inverse costs 6.4 times fewer flops (see ``docs/scale.md``).
+    """
+    nodes, local = np.unique(np.concatenate([src[edges], dst[edges]]), return_inverse=True)
+    k, m = len(nodes), len(edges)
+    j, z = local[:m], local[m:]
+    c = funds[nodes].astype(np.float64)
+    share = cents[edges] / c[j]
+    rev = revenue[edges]
+    r = int(np.argmax(c))
+    outer = _periphery(k, j, z, r)
+    core = np.flatnonzero(~outer)
+    ring = np.flatnonzero(outer)
+    where = np.empty(k, dtype=np.int64)  # position of a node within the core or the ring
+    where[core] = np.arange(len(core))
+    where[ring] = np.arange(len(ring))
+    h, q = len(core), len(ring)
+    # A = I - P, column r replaced by e_r: off-diagonal entries -share, none in column r.
+    minus = np.where(z == r, 0.0, -share)
+    in_core_j, in_core_z = ~outer[j], ~outer[z]
+    cc = in_core_j & in_core_z
+    a_cr = sparse.csr_matrix(
+        (
+            minus[in_core_j & ~in_core_z],
+            (where[j[in_core_j & ~in_core_z]], where[z[in_core_j & ~in_core_z]]),
+        ),
+        shape=(h, q),
+    )
+    a_rc = sparse.csr_matrix(
+        (
+            minus[~in_core_j & in_core_z],
+            (where[j[~in_core_j & in_core_z]], where[z[~in_core_j & in_core_z]]),
+        ),
+        shape=(q, h),
+    )
+    schur = np.zeros((h, h), order="F")
+    np.add.at(schur, (where[j[cc]], where[z[cc]]), minus[cc])
+    schur[np.arange(h), np.arange(h)] += 1.0
+    schur -= (a_cr @ a_rc).toarray()
+    sinv = _inverse(schur)
+    del schur
+    a_cr_csc = a_cr.tocsc()
+
+    def entries(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """K[rows, cols] for node pairs on edge positions (never both in the ring)."""
+        values = np.zeros(len(rows))
+        both = ~outer[rows] & ~outer[cols]
+        values[both] = sinv[where[rows[both]], where[cols[both]]]
+        to_ring = np.flatnonzero(~outer[rows] & outer[cols])  # K_CR = -S^-1 A_CR
+        if len(to_ring):
+            col = where[cols[to_ring]]
+            starts, ends = a_cr_csc.indptr[col], a_cr_csc.indptr[col + 1]
+            counts = ends - starts
+            owner = np.repeat(np.arange(len(to_ring)), counts)
+            offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            position = np.repeat(starts, counts) + offset
+            terms = sinv[where[rows[to_ring]][owner], a_cr_csc.indices[position]]
+            terms = terms * a_cr_csc.data[position]
+            values[to_ring] = -np.bincount(owner, weights=terms, minlength=len(to_ring))
+        from_ring = np.flatnonzero(outer[rows] & ~outer[cols])  # K_RC = -A_RC S^-1
+        if len(from_ring):
+            row = where[rows[from_ring]]
+            starts, ends = a_rc.indptr[row], a_rc.indptr[row + 1]
+            counts = ends - starts
+            owner = np.repeat(np.arange(len(from_ring)), counts)
+            offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            position = np.repeat(starts, counts) + offset
+            terms = sinv[a_rc.indices[position], where[cols[from_ring]][owner]]
+            terms = terms * a_rc.data[position]
+            values[from_ring] = -np.bincount(owner, weights=terms, minlength=len(from_ring))
+        return values
+
+    def solve(v: np.ndarray) -> np.ndarray:
+        """A x = v."""
+        x = np.empty(k)
+        x_core = sinv @ (v[core] - a_cr @ v[ring])
+        x[core] = x_core
+        x[ring] = v[ring] - a_rc @ x_core
+        return x
+
+    def solve_transposed(v: np.ndarray) -> np.ndarray:
+        """A^T y = v."""
+        y = np.empty(k)
+        y_core = sinv.T @ (v[core] - a_rc.T @ v[ring])
+        y[core] = y_core
+        y[ring] = v[ring] - a_cr.T @ y_core
+        return y
+
+    k_zj = entries(z, j)  # K[z, j] on every edge j -> z
+    w_ii = np.bincount(z, weights=k_zj * share, minlength=k)
+    r_ii = np.bincount(z[rev], weights=k_zj[rev] * share[rev], minlength=k)
+    into_r = np.bincount(j[z == r], weights=share[z == r], minlength=k)  # P[:, r]
+    w_ir = solve(into_r)
+    unit = np.zeros(k)
+    unit[r] = 1.0
+    row_r = solve_transposed(unit)  # K[r, :]
+    w_ri = np.bincount(z, weights=share * row_r[j], minlength=k)  # P^T K[r]
+    r_ri = np.bincount(z[rev], weights=share[rev] * row_r[j[rev]], minlength=k)
+    d11, d12, d21, d22 = 1.0 + w_ii, -w_ir, w_ri, 1.0 - w_ri[r]
+    det = d11 * d22 - d12 * d21
+    alpha = (w_ii * d22 + w_ir * d21) / det
+    beta = (-w_ii * d12 - w_ir * d11) / det
+    returned = (1.0 - alpha) * r_ii - beta * r_ri
+    out.circular[nodes] = c * np.clip(returned, 0.0, None)
+    zr, jr = z[rev], j[rev]
+    x_zj = (1.0 - alpha[zr]) * k_zj[rev] - beta[zr] * row_r[jr]
+    out.edge_circular[edges[rev]] = share[rev] * c[zr] * x_zj
 
 
 def _diag_product(dense: np.ndarray, matrix: sparse.csr_matrix) -> np.ndarray:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -49,6 +50,8 @@ app = typer.Typer(
 
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
+#: Ctrl-C: 128 + SIGINT, as shells report it.
+EXIT_INTERRUPTED = 130
 
 
 def _version(value: bool) -> None:
@@ -101,8 +104,12 @@ def _fail(errors: tuple[LedgerError, ...] | list[LedgerError], code: int = EXIT_
     raise typer.Exit(code)
 
 
-def _read(path: Path) -> Web:
+def _read(path: Path, steps: _Steps | None = None) -> Web:
+    if steps is not None:
+        steps(f"reading {path}")
     web = read_web(path)
+    if steps is not None:
+        steps.done()
     if web.errors:
         _fail(web.errors)
     return web
@@ -122,13 +129,54 @@ def _period(period: str | None, start: str | None, end: str | None) -> Period:
 
 
 def _emit(text: str, out: Path | None) -> None:
+    _emit_with(lambda stream: stream.write(text), out)
+
+
+def _emit_with(write: Callable[[TextIO], object], out: Path | None) -> None:
+    """Write to stdout, or to ``out`` atomically (a temporary file, then a rename)."""
     if out is None:
-        typer.echo(text, nl=False)
+        write(sys.stdout)
+        sys.stdout.flush()
         return
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as stream:
+            write(stream)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     _err(f"wrote {out}")
+
+
+class _Steps:
+    """Progress of a verb's long steps on stderr: one line per step, with its time.
+
+    Shown when stderr is a terminal (whatever stdout is: a file, a pipe), or always with
+    ``ROUNDTRIP_PROGRESS=1``; never with ``ROUNDTRIP_PROGRESS=0``. Never on stdout, so
+    ``--format json/csv`` output stays clean.
+    """
+
+    def __init__(self) -> None:
+        setting = os.environ.get("ROUNDTRIP_PROGRESS", "")
+        self.on = setting == "1" or (setting != "0" and sys.stderr.isatty())
+        self.started = time.perf_counter()
+        self.current: str | None = None
+        self.since = self.started
+
+    def __call__(self, what: str) -> None:
+        """Start the step ``what`` (ending the one before)."""
+        self.done()
+        self.current, self.since = what, time.perf_counter()
+        if self.on:
+            sys.stderr.write(f"{what} …")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        """End the current step."""
+        if self.current is not None and self.on:
+            sys.stderr.write(f" {time.perf_counter() - self.since:.1f} s\n")
+            sys.stderr.flush()
+        self.current = None
 
 
 def _sheets_out(
@@ -179,14 +227,14 @@ def _eliminations_stage(out: Path | None, source: Path) -> AbstractContextManage
 
 
 def _stage_eliminations(
-    stage: Stage | None, result: NettingResult, legs: tuple[Leg, ...], books: Path | None
+    stage: Stage | None, result: NettingResult, web: Web, books: Path | None
 ) -> int:
     """Stage every company's eliminations; returns how many files."""
     from ledger.eliminations import elimination_files
 
     if stage is None:
         return 0
-    files = elimination_files(result, legs, books, stage.out_dir)
+    files = elimination_files(result, web.legs, books, stage.out_dir)
     for name, text in files.items():
         stage.write_text(name, text)
     return len(files)
@@ -276,7 +324,7 @@ def book(
 
     try:
         refuse_inputs(out, [path])
-        web = _read(path)
+        web = _read(path, _Steps())
         written = write_books(web.legs, out, web.prices, web.companies)
     except BadInput as error:
         _fail(error.errors)
@@ -300,15 +348,23 @@ def check(path: PathArg) -> None:
     Example: roundtrip check books/
     """
     from ledger.beancount_io import read_books, write_books
+    from ledger.inputs import EMPTY_BOOKS, checked_web
+    from ledger.legs_table import is_parquet_folder
     from ledger.output_set import recover
 
-    if path.is_dir() or path.suffix == ".beancount":
+    if (path.is_dir() and not is_parquet_folder(path)) or path.suffix == ".beancount":
         # A writer killed mid-swap is rolled back before the books are read (ledger.output_set).
         if recovery := recover(path if path.is_dir() else path.parent):
             _fail(recovery)
         read = read_books(path, standalone=True)
+        # The same validation every verb applies (limits, colliding names, an empty web).
+        checked = checked_web(
+            path, read.legs, read.prices, read.companies, list(read.errors), "books", EMPTY_BOOKS
+        )
+        if checked.errors:
+            _fail(checked.errors)
     else:
-        web = _read(path)
+        web = _read(path, _Steps())
         with tempfile.TemporaryDirectory() as tmp:
             write_books(web.legs, Path(tmp), web.prices, web.companies)
             read = read_books(Path(tmp), standalone=True)
@@ -331,7 +387,7 @@ def load(path: PathArg, db: DbOpt = None) -> None:
     from ledger.model import BadInput
     from ledger.store import load_legs
 
-    web = _read(path)
+    web = _read(path, _Steps())
     engine, where = _store(db)
     try:
         summary = load_legs(engine, web.legs, web.prices, web.companies)
@@ -367,7 +423,7 @@ def show(
     """
     from ledger.views import company_sheet, deal_sheet, leg_sheet
 
-    web = _read(path)
+    web = _read(path, _Steps())
     sheet = {
         ShowWhat.COMPANIES: lambda: company_sheet(web.legs, web.companies),
         ShowWhat.DEALS: lambda: deal_sheet(web.legs),
@@ -406,16 +462,21 @@ def net(
         bool, typer.Option("--save", help="Also store the run and its figures in the database.")
     ] = False,
     db: DbOpt = None,
+    cycles: Annotated[
+        str, typer.Option(help="How many cycle witnesses to list, largest first, or all.")
+    ] = "20",
 ) -> None:
     """Net out circular revenue: organic vs circular revenue per company, with cycles.
+
+    The largest --cycles witnesses are listed (20 unless told; --cycles all lists every one,
+    streamed) and cycle_count says how many there are. Progress goes to stderr when it is a
+    terminal (ROUNDTRIP_PROGRESS=1 always, 0 never).
 
     Example: roundtrip net books/ --method max --basis realized --period 2025 --format md
     """
     from ledger.flows import GraphError, build_flow_graph
-    from ledger.model import BadInput
-    from ledger.netting import Method, to_json_dict
+    from ledger.netting import Method
     from ledger.netting import net as run_net
-    from ledger.views import netting_html, netting_sheets
 
     chosen = Method(method.value)
     if eliminations is not None and eliminations.suffix == ".beancount":
@@ -425,31 +486,83 @@ def net(
         )
     if bounds and chosen is not Method.MAX:
         raise typer.BadParameter("--bounds goes with --method max (pro-rata is unique)")
+    shown = _cycles_shown(cycles)
     chosen_period = _period(period, start, end)
     if eliminations is not None:
         _refuse_output(eliminations, path)
-    web = _read(path)
+    steps = _Steps()
+    web = _read(path, steps)
+    steps("building the flow graph")
     try:
-        graph = build_flow_graph(web.legs, chosen_period, basis)
+        graph = build_flow_graph(web.frame, chosen_period, basis)
     except GraphError as error:
         _fail([LedgerError(str(path), 0, str(error))])
     from ledger.audit import paper_gains
 
-    gains = paper_gains(web.legs, web.prices, chosen_period, basis)
-    result = run_net(graph, chosen, bounds=bounds, paper_gains=gains)
-    data = to_json_dict(result)
+    gains = paper_gains(web.grants, web.prices, chosen_period, basis)
+    result = run_net(
+        graph,
+        chosen,
+        bounds=bounds,
+        paper_gains=gains,
+        on_step=steps,
+        edge_flows=fmt is Format.HTML,
+    )
+    steps("writing the output")
+    _net_outputs(result, web, path, fmt, out, eliminations, unit, shown, save, db)
+    steps.done()
+
+
+def _cycles_shown(text: str) -> int | None:
+    """``--cycles``: a count, or ``all`` (None)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise typer.BadParameter(f"--cycles takes a number >= 0 or all, not {text!r}")
+    return count
+
+
+def _net_outputs(
+    result: NettingResult,
+    web: Web,
+    path: Path,
+    fmt: Format,
+    out: Path | None,
+    eliminations: Path | None,
+    unit: Unit,
+    shown: int | None,
+    save: bool,
+    db: str | None,
+) -> None:
+    """Eliminations and the store, then the report (JSON streamed, never held whole)."""
+    from ledger.model import BadInput
+    from ledger.netting import to_json_dict
+
     try:
         # The eliminations are staged, then the run is saved, then the files are committed: a
         # failing --save leaves no file written.
         with _eliminations_stage(eliminations, path) as stage:
             books = (path if path.is_dir() else path.parent) if web.source == "books" else None
-            written = _stage_eliminations(stage, result, web.legs, books)
+            written = _stage_eliminations(stage, result, web, books)
             if save or db is not None:
                 _save_run(db, result, web.legs)
     except BadInput as error:
         _fail(error.errors)
     if eliminations is not None:
         _err(f"wrote {written} elimination files to {eliminations}/")
+    if fmt is Format.JSON:
+        from ledger.jsonout import write_json
+
+        data = to_json_dict(result, shown, lazy=True)
+        _emit_with(lambda stream: write_json(data, stream), out)
+        return
+    data = to_json_dict(result, shown)
+    from ledger.views import netting_html, netting_sheets
+
     if fmt is Format.HTML:
         from ledger.views import drawing_edges
 
@@ -492,7 +605,7 @@ def audit(
     from ledger.flows import GraphError
     from ledger.model import BadInput
 
-    web = _read(path)
+    web = _read(path, _Steps())
     if fail is not None and fail not in web.companies:
         raise typer.BadParameter(f"unknown company {fail!r}; companies: {', '.join(web.companies)}")
     if not 0 <= cut <= 100:
@@ -566,7 +679,7 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same web).")] = 0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Legs CSV to write.")] = Path("web.csv"),
 ) -> None:
-    """Write a synthetic power-law web as a legs CSV, for scale tests and benchmarks.
+    """Write a synthetic power-law web as a legs CSV (or Parquet: --out web.parquet).
 
     Example: roundtrip simulate --companies 10000 --legs 1000000 --out web.csv
     """
@@ -576,12 +689,23 @@ def simulate(
         frame = synthetic_web(companies, legs, seed=seed)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
-    write_web_csv(frame, out)
+    if out.suffix in (".parquet", ".pq"):
+        from ledger.legs_table import write_legs_parquet
+
+        write_legs_parquet(frame, out)
+    else:
+        write_web_csv(frame, out)
     typer.echo(f"wrote {legs} legs over {companies} companies to {out}")
 
 
 # typer vendors its own click; its UsageError is the base of the public typer.BadParameter.
 _UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+def _interrupted() -> None:
+    """Ctrl-C: every file is written under a temporary name and renamed when complete."""
+    sys.stderr.write("interrupted: stopped; no file was changed.\n")
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def main() -> None:
@@ -591,6 +715,17 @@ def main() -> None:
     except _UsageError as error:
         error.show()
         sys.exit(EXIT_FINDINGS)
-    except typer.Abort:
+    except typer.Abort as abort:
+        if isinstance(abort.__cause__, KeyboardInterrupt):  # click's form of Ctrl-C
+            _interrupted()
         sys.exit(EXIT_FINDINGS)
+    except KeyboardInterrupt:
+        _interrupted()
+    except BrokenPipeError:
+        # The reader of stdout went away (| head): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_FINDINGS)
+    if code == EXIT_INTERRUPTED:  # typer's form of Ctrl-C: Exit(130), without a word
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)

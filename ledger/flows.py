@@ -13,7 +13,7 @@ synthetic web of a million legs.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,6 @@ from ledger.model import (
     Status,
     flow_class,
     included_in_basis,
-    to_cents,
 )
 
 __all__ = [
@@ -97,6 +96,10 @@ class FlowGraph:
     basis: Basis
     currency: str
     paper: tuple[Leg, ...] = ()
+    _positions: dict[Company, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_positions", {name: i for i, name in enumerate(self.nodes)})
 
     @property
     def n_edges(self) -> int:
@@ -104,13 +107,20 @@ class FlowGraph:
         return int(self.src.shape[0])
 
     def index(self, company: Company) -> int:
-        """The node index of a company."""
-        return self.nodes.index(company)
+        """The node index of a company (O(1)).
+
+        Raises:
+            ValueError: no such node (as ``tuple.index`` would).
+        """
+        try:
+            return self._positions[company]
+        except KeyError:
+            raise ValueError(f"{company!r} is not a node of the graph") from None
 
     @property
     def external(self) -> int | None:
         """The node index of ``External``, if any leg touches it."""
-        return self.nodes.index(EXTERNAL) if EXTERNAL in self.nodes else None
+        return self._positions.get(EXTERNAL)
 
     def edge_kind(self, edge: int) -> Kind:
         """The kind of one edge."""
@@ -122,51 +132,71 @@ class FlowGraph:
 
 
 def legs_frame(legs: Iterable[Leg]) -> pd.DataFrame:
-    """The legs as a frame with :data:`FRAME_COLUMNS` (amounts in integer cents)."""
-    rows = [
-        (
-            leg.date,
-            leg.deal,
-            leg.leg,
-            leg.payer,
-            leg.payee,
-            leg.kind.value,
-            to_cents(leg.amount),
-            leg.currency,
-            leg.status.value,
-            leg.estimate,
-        )
-        for leg in legs
-    ]
-    frame = pd.DataFrame.from_records(rows, columns=list(FRAME_COLUMNS))
-    frame["cents"] = frame["cents"].astype("int64")
-    return frame
+    """The legs as a frame (see :func:`ledger.legs_frame.frame_of_legs`, which it calls)."""
+    from ledger.legs_frame import frame_of_legs
+
+    return frame_of_legs(legs)
 
 
-def _select(frame: pd.DataFrame, period: Period, basis: Basis) -> pd.DataFrame:
-    """The rows of the period whose status counts under the basis."""
-    keep = frame["status"].isin([s.value for s in Status if included_in_basis(s, basis)])
+def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and the distinct values of a column (categorical or not)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), np.asarray(series.cat.categories, dtype=object)
+    codes, uniques = pd.factorize(series, sort=False)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _select(frame: pd.DataFrame, period: Period, basis: Basis) -> np.ndarray:
+    """Which rows fall in the period and have a status that counts under the basis."""
+    codes, statuses = _codes(frame["status"])
+    counted = np.array([str(s) in _BASIS_VALUES[basis] for s in statuses] + [False], dtype=bool)
+    keep = counted[codes]
     if period.start is not None or period.end is not None:
-        dates = pd.to_datetime(frame["date"])
+        dates = frame["date"]
+        if not pd.api.types.is_datetime64_any_dtype(dates):
+            dates = pd.to_datetime(dates)
+        days = dates.to_numpy()
         if period.start is not None:
-            keep &= dates >= pd.Timestamp(period.start)
+            keep &= days >= np.datetime64(period.start)
         if period.end is not None:
-            keep &= dates < pd.Timestamp(period.end)
-    return frame[keep]
+            keep &= days < np.datetime64(period.end)
+    return keep
 
 
-def _classes(frame: pd.DataFrame) -> pd.Series:
-    """The flow class of every row (vectorised :func:`~ledger.model.flow_class`)."""
-    pairs = frame[["kind", "status"]].drop_duplicates()
-    table = {
-        (k, s): flow_class(Kind(k), Status(s)).value
-        for k, s in pairs.itertuples(index=False, name=None)
-    }
-    return pd.Series(
-        [table[(k, s)] for k, s in zip(frame["kind"], frame["status"], strict=True)],
-        index=frame.index,
-        dtype="object",
-    )
+_BASIS_VALUES = {
+    basis: frozenset(s.value for s in Status if included_in_basis(s, basis)) for basis in Basis
+}
+_REVENUE_CODES = frozenset(
+    _KIND_CODE[k.value] for k in KINDS if flow_class(k, Status.REALIZED) is FlowClass.REVENUE
+)
+
+
+def _kind_codes(frame: pd.DataFrame) -> np.ndarray:
+    """The :data:`KINDS` code of every row."""
+    codes, kinds = _codes(frame["kind"])
+    table = np.array([_KIND_CODE[str(k)] for k in kinds] + [-1], dtype=np.int64)
+    return table[codes]
+
+
+def _noncash(frame: pd.DataFrame, chosen: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Which chosen rows move no money (vectorised :func:`~ledger.model.flow_class`)."""
+    codes, statuses = _codes(frame["status"])
+    codes = codes[chosen]
+    status = [Status(str(s)) for s in statuses]
+    table = np.zeros((len(KINDS), len(status) + 1), dtype=bool)
+    for k, one in enumerate(KINDS):
+        for j, st in enumerate(status):
+            table[k, j] = flow_class(one, st) is FlowClass.NONCASH
+    return table[kind, codes]
+
+
+def _paper_legs(frame: pd.DataFrame, rows: np.ndarray) -> tuple[Leg, ...]:
+    """The non-cash rows as Leg records (few: warrants, undrawn backstops)."""
+    if not len(rows):
+        return ()
+    from ledger.legs_frame import legs_of_frame
+
+    return legs_of_frame(frame.iloc[rows])
 
 
 def build_flow_graph(
@@ -176,64 +206,61 @@ def build_flow_graph(
 ) -> FlowGraph:
     """Build the flow graph of the legs that fall in ``period`` and count under ``basis``.
 
+    ``legs`` is Leg records or a legs frame (:mod:`ledger.legs_frame`, or just
+    :data:`FRAME_COLUMNS`); a frame is read column-wise, never row by row.
+
     Raises:
         MixedCurrencies: the selected money legs are in more than one currency.
         SelfPayment: a leg pays its own payer.
     """
     period = period or Period()
-    paper: tuple[Leg, ...] = ()
-    if isinstance(legs, pd.DataFrame):
-        frame = legs
-    else:
-        legs = tuple(legs)
-        frame = legs_frame(legs)
-    frame = _select(frame, period, basis)
-    own = frame["payer"] == frame["payee"]
-    if own.any():
-        row = frame[own].iloc[0]
+    if not isinstance(legs, pd.DataFrame):
+        from ledger.legs_frame import frame_of_legs
+
+        legs = frame_of_legs(legs)
+    frame = legs
+    chosen = np.flatnonzero(_select(frame, period, basis))
+    payer_codes, payer_names = _codes(frame["payer"])
+    payee_codes, payee_names = _codes(frame["payee"])
+    names = sorted(
+        set(payer_names[np.unique(payer_codes[chosen])])
+        | set(payee_names[np.unique(payee_codes[chosen])])
+    )
+    position = {name: i for i, name in enumerate(names)}
+    payer_node = np.array([position.get(x, -1) for x in payer_names] + [-1], dtype=np.int64)
+    payee_node = np.array([position.get(x, -1) for x in payee_names] + [-1], dtype=np.int64)
+    s = payer_node[payer_codes[chosen]]
+    d = payee_node[payee_codes[chosen]]
+    own = np.flatnonzero(s == d)
+    if len(own):
+        row = frame.iloc[int(chosen[own[0]])]
         raise SelfPayment(
             f"deal {row['deal']}: {row['payer']} pays itself; a leg needs two parties"
         )
-    classes = _classes(frame) if len(frame) else pd.Series([], dtype="object")
-    money = frame[(classes != FlowClass.NONCASH.value).to_numpy()]
-    if not isinstance(legs, pd.DataFrame):
-        chosen = set(
-            frame[(classes == FlowClass.NONCASH.value).to_numpy()][["deal", "leg"]].itertuples(
-                index=False, name=None
-            )
-        )
-        paper = tuple(leg for leg in legs if leg.key in chosen)
-
-    currencies = sorted(set(money["currency"]))
-    if len(currencies) > 1:
+    kind = _kind_codes(frame)[chosen]
+    noncash = _noncash(frame, chosen, kind)
+    money = ~noncash
+    currency_codes, currencies = _codes(frame["currency"])
+    used = sorted({str(c) for c in currencies[np.unique(currency_codes[chosen[money]])]})
+    if len(used) > 1:
         raise MixedCurrencies(
-            f"legs in {', '.join(currencies)} with no price to convert them; "
-            "net one currency at a time"
+            f"legs in {', '.join(used)} with no price to convert them; net one currency at a time"
         )
-    currency = currencies[0] if currencies else "USD"
-
-    names = sorted(set(frame["payer"]) | set(frame["payee"]))
-    code = {name: i for i, name in enumerate(names)}
-    merged = (
-        money.assign(
-            s=money["payer"].map(code),
-            d=money["payee"].map(code),
-            k=money["kind"].map(_KIND_CODE),
-        )
-        .groupby(["s", "d", "k"], sort=True)
-        .agg(cents=("cents", "sum"), estimated=("estimate", "any"))
-        .reset_index()
+    src, dst, cents, kinds, estimated = _merge(
+        s[money],
+        d[money],
+        kind[money],
+        frame["cents"].to_numpy()[chosen[money]].astype(np.int64),
+        frame["estimate"].to_numpy()[chosen[money]].astype(bool),
+        len(names),
     )
-    revenue_codes = [
-        _KIND_CODE[k.value] for k in KINDS if flow_class(k, Status.REALIZED) is FlowClass.REVENUE
-    ]
     arrays = {
-        "src": merged["s"].to_numpy(np.int64),
-        "dst": merged["d"].to_numpy(np.int64),
-        "cents": merged["cents"].to_numpy(np.int64),
-        "kind": merged["k"].to_numpy(np.int64),
-        "revenue": merged["k"].isin(revenue_codes).to_numpy(bool),
-        "estimated": merged["estimated"].to_numpy(bool),
+        "src": src,
+        "dst": dst,
+        "cents": cents,
+        "kind": kinds,
+        "revenue": np.isin(kinds, list(_REVENUE_CODES)),
+        "estimated": estimated,
     }
     for array in arrays.values():
         array.setflags(write=False)
@@ -241,9 +268,33 @@ def build_flow_graph(
         nodes=tuple(names),
         period=period,
         basis=basis,
-        currency=currency,
-        paper=paper,
+        currency=used[0] if used else "USD",
+        paper=_paper_legs(frame, chosen[noncash]),
         **arrays,
+    )
+
+
+def _merge(
+    s: np.ndarray, d: np.ndarray, k: np.ndarray, cents: np.ndarray, estimate: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One edge per (payer, payee, kind), sorted; cents summed exactly in int64."""
+    key = (s * n + d) * len(KINDS) + k
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.diff(key, prepend=-1)) if len(key) else np.zeros(0, np.int64)
+    first = key[starts]
+    summed = np.add.reduceat(cents[order], starts) if len(key) else np.zeros(0, np.int64)
+    any_estimate = (
+        np.logical_or.reduceat(estimate[order], starts) if len(key) else np.zeros(0, bool)
+    )
+    kinds = first % len(KINDS)
+    pair = first // len(KINDS)
+    return (
+        (pair // n).astype(np.int64),
+        (pair % n).astype(np.int64),
+        summed.astype(np.int64),
+        kinds.astype(np.int64),
+        any_estimate.astype(bool),
     )
 
 

@@ -30,10 +30,9 @@ Rules of the format:
 decimals, rows sorted by (date, deal, leg): ``read_legs_csv(write_legs_csv(legs))`` gives the
 legs back.
 
-:func:`read_legs_frame` is the fast path for a million rows: it reads the same format with pandas
-straight into the frame of :data:`ledger.flows.FRAME_COLUMNS` (amounts parsed to integer cents
-from their digits, never through a float), validates it column-wise, and raises
-:class:`~ledger.model.BadInput` with one error per failed check naming its first offending lines.
+:func:`read_legs_csv` reads row by row into records; it is the reference that the columnar
+reader every verb uses (:mod:`ledger.legs_table`, also behind :func:`read_legs_frame`) is held
+to: the same legs, the same errors in the same order (``tests/test_legs_table.py``).
 """
 
 from __future__ import annotations
@@ -50,12 +49,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-import numpy as np
 import pandas as pd
 
-from ledger.flows import FRAME_COLUMNS
+from ledger.limits import MAX_DATE, MAX_LEG_AMOUNT, MAX_NAME_CHARS, MIN_DATE
 from ledger.model import (
-    BadInput,
     Kind,
     LedgerError,
     Leg,
@@ -64,6 +61,7 @@ from ledger.model import (
     from_cents,
     to_cents,
 )
+from ledger.validate import amount_limit_message, date_limit_message, name_limit_message
 
 __all__ = [
     "CSV_COLUMNS",
@@ -122,12 +120,17 @@ class _Bad(ValueError):
 
 def _parse_date(text: str) -> date:
     """A strict ``YYYY-MM-DD`` date (``date.fromisoformat`` alone would take ``20250922``)."""
+    day = None
     try:
         if _DATE.fullmatch(text):
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
     except ValueError:
         pass
-    raise _Bad(f"bad date {text!r}: expected YYYY-MM-DD")
+    if day is None:
+        raise _Bad(f"bad date {text!r}: expected YYYY-MM-DD")
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise _Bad(date_limit_message(day))
+    return day
 
 
 def _parse_deal(text: str) -> str:
@@ -143,6 +146,8 @@ def _parse_company(text: str, role: str) -> str:
     """A company name that maps to a beancount account component."""
     if not text:
         raise _Bad(f"empty {role} company name")
+    if len(text) > MAX_NAME_CHARS:
+        raise _Bad(name_limit_message(role, text))
     try:
         account_component(text)
     except ValueError:
@@ -172,6 +177,8 @@ def _parse_amount(text: str) -> Decimal:
     value = Decimal(text)
     if value <= 0:
         raise _Bad(f"amount must be > 0, got {text}")
+    if value > MAX_LEG_AMOUNT:
+        raise _Bad(amount_limit_message(text))
     try:
         return from_cents(to_cents(value))
     except ValueError:
@@ -526,325 +533,15 @@ def write_legs_csv(legs: Iterable[Leg], path_or_stream: Path | str | IO[str]) ->
         raise
 
 
-# -- the fast path -----------------------------------------------------------------------------
-
-
-def _record_lines(data: bytes, n_rows: int) -> np.ndarray:
-    """The physical line each data record starts on (header = line 1).
-
-    The common case, one record per line and no blank lines, is ``2..n+1`` and costs one count
-    of newlines; otherwise the csv module walks the file once to find them.
-    """
-    newlines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    if newlines == n_rows + 1:
-        return np.arange(2, n_rows + 2, dtype=np.int64)
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
-    next(reader, None)
-    lines = []
-    start = reader.line_num + 1
-    for cells in reader:
-        if not _blank(cells):
-            lines.append(start)
-        start = reader.line_num + 1
-    return np.asarray(lines, dtype=np.int64)
-
-
-@dataclass(frozen=True, slots=True)
-class _Column:
-    """A column parsed once per distinct value: ``codes`` index ``values``/``bad``."""
-
-    codes: np.ndarray
-    values: np.ndarray
-    bad: np.ndarray
-
-    @property
-    def rows(self) -> np.ndarray:
-        """The parsed value of every row (``None`` where it failed)."""
-        return self.values[self.codes]
-
-    @property
-    def bad_rows(self) -> np.ndarray:
-        """Which rows failed to parse."""
-        return self.bad[self.codes]
-
-
-def _by_unique(column: pd.Series, parse: Callable[[str], T]) -> _Column:
-    """Parse a column once per distinct value (a million rows hold few distinct dates)."""
-    codes, uniques = pd.factorize(column, sort=False)
-    values = np.empty(len(uniques), dtype=object)
-    bad = np.zeros(len(uniques), dtype=bool)
-    for i, text in enumerate(uniques):
-        try:
-            values[i] = parse(str(text).strip())
-        except _Bad:
-            bad[i] = True
-    return _Column(codes, values, bad)
-
-
-def _char_codes(values: np.ndarray) -> np.ndarray:
-    """The strings as a matrix of character codes, one row per string, 0-padded.
-
-    ASCII strings (the common case) take one byte per character; others four.
-    """
-    if not len(values):
-        return np.zeros((0, 1), dtype=np.uint8)
-    try:
-        return values.astype("S").view(np.uint8).reshape(len(values), -1)
-    except UnicodeEncodeError:
-        return values.astype("U").view(np.uint32).reshape(len(values), -1)
-
-
-def _digit_cents(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact integer cents of plain decimal strings, from their digits, vectorised.
-
-    A string is *clean* when it is 1.._FAST_DIGITS characters of digits with at most one dot and
-    at most two digits after it; only clean strings get cents here, the rest go through
-    :class:`~decimal.Decimal` one by one (they are rare: signs, spaces, typos).
-
-    Returns:
-        cents (int64, 0 where not clean), the clean mask, and which strings had a dot.
-    """
-    n = len(values)
-    values = values.copy()
-    too_long = np.zeros(n, dtype=bool)
-    if n and max(map(len, values)) > _FAST_DIGITS:
-        too_long = np.fromiter((len(v) > _FAST_DIGITS for v in values), dtype=bool, count=n)
-        values[too_long] = ""
-    chars = _char_codes(values)
-    digit = (chars >= 48) & (chars <= 57)
-    dot = chars == 46
-    lengths = np.count_nonzero(chars != 0, axis=1)
-    dots = np.count_nonzero(dot, axis=1)
-    has_dot = dots > 0
-    decimals = np.where(has_dot, lengths - 1 - dot.argmax(axis=1), 0)
-    clean = (
-        ~too_long
-        & (lengths >= 1)
-        & (np.count_nonzero(digit, axis=1) + dots == lengths)
-        & (dots <= 1)
-        & (lengths > dots)
-        & (decimals <= 2)
-    )
-    # Horner's rule over the digits, left to right, skipping the dot; then scale to cents.
-    number = np.zeros(n, dtype=np.int64)
-    for j in range(chars.shape[1]):
-        column = chars[:, j]
-        np.copyto(number, number * 10 + (column.astype(np.int64) - 48), where=digit[:, j])
-    cents = np.where(clean, number * 10 ** (2 - np.clip(decimals, 0, 2)), 0)
-    return cents, clean, has_dot
-
-
-def _amount_cents(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Cents per row and which rows have a bad amount (not a number, <= 0, > 2 decimals)."""
-    values = column.to_numpy(dtype=object)
-    cents, clean, _ = _digit_cents(values)
-    bad = clean & (cents <= 0)
-    for i in np.flatnonzero(~clean):
-        try:
-            cents[i] = to_cents(_parse_amount(values[i].strip()))
-        except (_Bad, OverflowError):
-            bad[i] = True
-    return cents, bad
-
-
-def _leg_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Leg numbers per row and which rows have a bad one."""
-    values = column.to_numpy(dtype=object)
-    cents, clean, has_dot = _digit_cents(values)
-    numbers = cents // 100
-    ok = clean & ~has_dot & (numbers >= 1)
-    for i in np.flatnonzero(~ok):
-        try:
-            numbers[i] = _parse_leg(values[i].strip())
-            ok[i] = True
-        except (_Bad, OverflowError):
-            ok[i] = False
-    return numbers, ~ok
-
-
-@dataclass(frozen=True, slots=True)
-class _Checks:
-    """Collects one error per failed check, naming its first offending lines."""
-
-    filename: str
-    lines: np.ndarray
-    deals: np.ndarray
-    errors: list[LedgerError]
-
-    def add(self, bad: np.ndarray, what: str) -> None:
-        rows = np.flatnonzero(bad)
-        if not len(rows):
-            return
-        first = int(rows[0])
-        more = len(rows) - 1
-        tail = ""
-        if more:
-            shown = ", ".join(str(int(line)) for line in self.lines[rows[1:_SHOWN_LINES]])
-            tail = f" (and {more} more row{'s' if more > 1 else ''}: line {shown}"
-            tail += ", ...)" if more >= _SHOWN_LINES else ")"
-        deal = str(self.deals[first]).strip() or None
-        self.errors.append(LedgerError(self.filename, int(self.lines[first]), what + tail, deal))
-
-
-def _grant_columns(checks: _Checks, frame: pd.DataFrame) -> None:
-    """Units and commodity: few rows have them, so check those rows one by one."""
-    if "units" not in frame and "commodity" not in frame:
-        return
-    blank = np.full(len(frame), "", dtype=object)
-    units = frame["units"].to_numpy(dtype=object) if "units" in frame else blank
-    commodity = frame["commodity"].to_numpy(dtype=object) if "commodity" in frame else blank
-    bad = np.zeros(len(frame), dtype=bool)
-    for i in np.flatnonzero((units != "") | (commodity != "")):
-        try:
-            has_units = _parse_units(units[i].strip()) is not None
-            text = commodity[i].strip()
-            has_commodity = bool(text) and bool(_parse_currency(text, "commodity"))
-            bad[i] = has_units != has_commodity
-        except _Bad:
-            bad[i] = True
-    checks.add(bad, "bad units/commodity: a positive number and a commodity, both or neither")
-
-
-def _date_order(dates: _Column, deals: _Column) -> np.ndarray:
-    """Rows dated before an earlier row of the same deal (file order)."""
-    ordinals = np.array(
-        [d.toordinal() if d is not None else 0 for d in dates.values], dtype=np.int64
-    )
-    ok = ~dates.bad_rows & ~deals.bad_rows
-    days = pd.Series(np.where(ok, ordinals[dates.codes], np.iinfo(np.int64).min))
-    latest = days.groupby(deals.codes, sort=False).cummax()
-    previous = latest.groupby(deals.codes, sort=False).shift(1).to_numpy()
-    with np.errstate(invalid="ignore"):
-        return ok & (days.to_numpy() < previous)
-
-
-def _repeated(exact: pd.DataFrame, quick: np.ndarray) -> np.ndarray:
-    """Rows of ``exact`` equal to an earlier row.
-
-    ``quick`` is one int64 per row that equal rows share (a hash): only its repeats are
-    compared in full, which keeps a million distinct rows cheap.
-    """
-    candidates = pd.Series(quick).duplicated(keep=False).to_numpy()
-    repeated = np.zeros(len(exact), dtype=bool)
-    if candidates.any():
-        repeated[candidates] = exact[candidates].duplicated().to_numpy()
-    return repeated
-
-
-def _duplicates(
-    frame: pd.DataFrame, deals: np.ndarray, legs: np.ndarray, cents: np.ndarray, has_leg: bool
-) -> np.ndarray:
-    """Rows that repeat a (deal, leg) pair, or, when legs are numbered, a whole row."""
-    with np.errstate(over="ignore"):
-        if has_leg:
-            quick = deals.astype(np.int64) * 1_000_003 + legs
-            return _repeated(pd.DataFrame({"deal": deals, "leg": legs}), quick)
-        return _repeated(frame, deals.astype(np.int64) * 1_000_003 + cents)
-
-
-def _mixed_currencies(checks: _Checks, currencies: _Column) -> None:
-    good = np.flatnonzero(~currencies.bad_rows)
-    if not len(good):
-        return
-    first = currencies.codes[good[0]]
-    checks.add(
-        ~currencies.bad_rows & (currencies.codes != first),
-        f"mixed currencies: the first rows are in {currencies.values[first]}; a legs CSV has no "
-        "prices to convert them, so keep one currency per file",
-    )
-
-
-def _validated_frame(frame: pd.DataFrame, checks: _Checks) -> pd.DataFrame:
-    """Run every column check and build the frame of FRAME_COLUMNS."""
-    dates = _by_unique(frame["date"], _parse_date)
-    checks.add(dates.bad_rows, "bad date: expected YYYY-MM-DD")
-    deals = _by_unique(frame["deal"], _parse_deal)
-    checks.add(deals.bad_rows, "bad deal id: empty, or not only letters, digits and - _ . /")
-    has_leg = "leg" in frame
-    if has_leg:
-        legs, bad_leg = _leg_numbers(frame["leg"])
-        checks.add(bad_leg, "bad leg number: expected a whole number >= 1")
-    else:
-        legs = pd.Series(deals.codes).groupby(deals.codes, sort=False).cumcount().to_numpy() + 1
-    payers = _by_unique(frame["payer"], lambda text: _parse_company(text, "payer"))
-    checks.add(payers.bad_rows, "bad payer: empty or without letters or digits")
-    payees = _by_unique(frame["payee"], lambda text: _parse_company(text, "payee"))
-    checks.add(payees.bad_rows, "bad payee: empty or without letters or digits")
-    kinds = _by_unique(frame["kind"], lambda text: _parse_kind(text).value)
-    checks.add(kinds.bad_rows, f"unknown kind (expected one of: {_KINDS})")
-    statuses = _by_unique(frame["status"], lambda text: _parse_status(text).value)
-    checks.add(statuses.bad_rows, f"unknown status (expected one of: {_STATUSES})")
-    cents, bad_amount = _amount_cents(frame["amount"])
-    checks.add(bad_amount, "bad amount: not a number, not > 0, or more than 2 decimals")
-    currencies = _by_unique(frame["currency"], _parse_currency)
-    checks.add(currencies.bad_rows, "bad currency: expected an upper-case commodity such as USD")
-    estimates = np.zeros(len(frame), dtype=bool)
-    if "estimate" in frame:
-        flags = _by_unique(frame["estimate"], _parse_estimate)
-        checks.add(flags.bad_rows, "bad estimate flag (expected TRUE/FALSE, 1/0, yes/no or empty)")
-        estimates = flags.rows.astype(bool)
-    _grant_columns(checks, frame)
-    payer_names, payee_names = payers.rows, payees.rows
-    named = ~(payers.bad_rows | payees.bad_rows)
-    checks.add(named & (payer_names == payee_names), "payer and payee are the same company")
-    checks.add(
-        _duplicates(frame, deals.codes, legs, cents, has_leg),
-        "duplicate leg (same deal and leg, or row)",
-    )
-    checks.add(
-        _date_order(dates, deals),
-        "leg dated before an earlier leg of the same deal: keep each deal's legs in date order",
-    )
-    _mixed_currencies(checks, currencies)
-    columns = {
-        "date": dates.rows,
-        "deal": deals.rows,
-        "leg": legs.astype(np.int64),
-        "payer": payer_names,
-        "payee": payee_names,
-        "kind": kinds.rows,
-        "cents": cents,
-        "currency": currencies.rows,
-        "status": statuses.rows,
-        "estimate": estimates,
-    }
-    return pd.DataFrame(columns, columns=list(FRAME_COLUMNS), copy=False)
+# -- the columnar reader ----------------------------------------------------------------------
 
 
 def read_legs_frame(path: Path) -> pd.DataFrame:
-    """Read a legs CSV straight into a frame of :data:`~ledger.flows.FRAME_COLUMNS`.
-
-    The frame equals ``legs_frame(read_legs_csv(path)[0])`` for a valid file, but reads a
-    million rows in a few seconds: pandas' C parser reads every cell as text, categorical
-    columns are parsed once per distinct value, and amounts become integer cents from their
-    digits with numpy (never through a float).
+    """The legs frame of a legs CSV (or Parquet) input: :func:`ledger.legs_table.read_legs_frame`.
 
     Raises:
-        BadInput: the file has problems; one error per failed check, at its first offending
-            line, naming a few more lines and how many rows failed.
+        BadInput: the file has problems (the same records :func:`read_legs_csv` gives).
     """
-    path = Path(path)
-    filename = str(path)
-    try:
-        data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-        end = data.find(b"\n")
-        first_line = (data if end < 0 else data[:end]).decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput([LedgerError(filename, 0, f"cannot read legs CSV: {exc}")]) from None
-    header = [column.strip() for column in next(csv.reader([first_line]), [])]
-    if not header:
-        raise BadInput([_empty_file(filename)])
-    if errors := _check_header(header, filename):
-        raise BadInput(errors)
-    try:
-        frame = pd.read_csv(io.BytesIO(data), dtype=str, na_filter=False, engine="c")
-    except (pd.errors.ParserError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
-        match = re.search(r"line (\d+)", str(exc))
-        lineno = int(match[1]) if match else 0
-        raise BadInput([LedgerError(filename, lineno, f"malformed CSV: {exc}".strip())]) from None
-    frame.columns = header
-    checks = _Checks(filename, _record_lines(data, len(frame)), frame["deal"].to_numpy(), [])
-    result = _validated_frame(frame, checks)
-    if checks.errors:
-        raise BadInput(sorted(checks.errors, key=lambda e: e.lineno))
-    return result
+    from ledger.legs_table import read_legs_frame as read
+
+    return read(path)

@@ -50,11 +50,12 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -63,7 +64,6 @@ from ledger.circulation import (
     CanonicalFlow,
     bellman_ford,
     canonical_circulation,
-    decompose_cycles,
     face_bounds,
     max_revenue_circulation,
     pro_rata,
@@ -77,14 +77,17 @@ from ledger.model import (
     Company,
     from_cents,
 )
+from ledger.witnesses import Witnesses, decompose, exact_values, ordered
 
 __all__ = [
+    "DEFAULT_CYCLES",
     "SOURCE",
     "CompanyFigures",
     "Cycle",
     "Method",
     "NettingResult",
     "net",
+    "cycle_dicts",
     "to_json_dict",
     "verify",
 ]
@@ -93,6 +96,9 @@ __all__ = [
 SOURCE = "<roundtrip.netting>"
 
 _SHARE = Decimal("0.0001")
+#: How many cycle witnesses the JSON and the tables give unless asked for more (``--cycles``).
+DEFAULT_CYCLES = 20
+_KIND_VALUES = tuple(kind.value for kind in KINDS)
 
 
 class Method(StrEnum):
@@ -157,7 +163,8 @@ class NettingResult:
     origin as revenue, summed over origins (a sum of circulations, so it can exceed an edge's
     amount when several companies count the same dollars). ``edge_circular`` (float64 cents):
     the part of each revenue edge that is its payee's circular revenue (sums per payee to its
-    circular figure, before rounding). ``cycles``: the witnesses, largest first; ``max`` only
+    circular figure, before rounding). ``witnesses``: the cycle witnesses, largest first
+    (:mod:`ledger.witnesses`; ``cycles`` gives them as :class:`Cycle` records); ``max`` only
     (pro-rata money does not move in cycles of its own: see the module doc). ``timings``:
     seconds per stage, for benchmarks.
     """
@@ -166,12 +173,26 @@ class NettingResult:
     graph: FlowGraph
     companies: tuple[CompanyFigures, ...]
     total_circular: Decimal
-    cycles: tuple[Cycle, ...]
+    witnesses: Witnesses
     edge_flow: np.ndarray
     split_rule: str
     edge_circular: np.ndarray = field(default_factory=lambda: np.zeros(0))
     exact: bool = True
     timings: tuple[tuple[str, float], ...] = ()
+
+    @cached_property
+    def cycles(self) -> tuple[Cycle, ...]:
+        """Every witness as a :class:`Cycle` (one object per cycle: prefer :meth:`top_cycles`)."""
+        return tuple(self.top_cycles(None))
+
+    def top_cycles(self, limit: int | None = DEFAULT_CYCLES) -> Iterator[Cycle]:
+        """The largest ``limit`` witnesses (all when None), largest first."""
+        nodes, kinds, src = self.graph.nodes, _KIND_VALUES, self.graph.src
+        kind_codes = self.graph.kind
+        for run, cents in self.witnesses.runs(limit):
+            path = [nodes[i] for i in src[run].tolist()]
+            path.append(path[0])
+            yield Cycle(tuple(path), tuple(kinds[k] for k in kind_codes[run].tolist()), cents)
 
     def company(self, name: Company) -> CompanyFigures:
         """The figures of one company.
@@ -195,6 +216,8 @@ def net(
     *,
     bounds: bool = False,
     paper_gains: Mapping[Company, Cents] | None = None,
+    on_step: Callable[[str], None] | None = None,
+    edge_flows: bool = True,
 ) -> NettingResult:
     """Net the graph: circular and organic revenue of every company.
 
@@ -206,12 +229,20 @@ def net(
         paper_gains: each company's paper gains in cents, as
             :func:`ledger.audit.paper_gains` gives them for the graph's legs, prices, period
             and basis (the graph holds no prices); reported as they are, 0 when not given.
+        on_step: told the name of each long step as it starts (for a progress display).
+        edge_flows: with ``pro-rata``, also compute ``edge_flow`` (only drawings use it; it
+            costs more than the figures; the figures' ``estimated`` flags need it when an edge
+            rests on an estimate, so it is computed then too). Without it ``edge_flow`` is 0.
 
     Raises:
         ValueError: unknown method.
     """
     method = Method(method)
-    result = _net_max(graph, bounds) if method is Method.MAX else _net_pro_rata(graph)
+    step = on_step or (lambda what: None)
+    if method is Method.MAX:
+        result = _net_max(graph, bounds, step)
+    else:
+        result = _net_pro_rata(graph, step, edge_flows or bool(graph.estimated.any()))
     if not paper_gains:
         return result
     companies = tuple(
@@ -220,13 +251,15 @@ def net(
     return replace(result, companies=companies)
 
 
-def _net_max(graph: FlowGraph, bounds: bool) -> NettingResult:
+def _net_max(graph: FlowGraph, bounds: bool, step: Callable[[str], None]) -> NettingResult:
     n = len(graph.nodes)
+    step(f"solving the maximum circulation ({n:,} companies, {graph.n_edges:,} edges)")
     clock = time.perf_counter()
     flow, total = max_revenue_circulation(
         n, graph.src, graph.dst, graph.cents, graph.revenue, graph.external
     )
     solved = time.perf_counter()
+    step("splitting it canonically")
     canonical = canonical_circulation(
         n, graph.src, graph.dst, graph.cents, graph.revenue, flow, graph.external
     )
@@ -237,7 +270,8 @@ def _net_max(graph: FlowGraph, bounds: bool) -> NettingResult:
         ranges = _bounds(graph, canonical, circular)
     bounded = time.perf_counter()
     values = canonical.as_float()
-    cycles = _max_cycles(graph, canonical, values)
+    step("finding cycle witnesses")
+    witnesses = _max_witnesses(graph, canonical, values)
     witnessed = time.perf_counter()
     edge_circular = np.where(graph.revenue, values, 0.0)
     companies = _figures(graph, circular, values, ranges, bounds)
@@ -246,7 +280,7 @@ def _net_max(graph: FlowGraph, bounds: bool) -> NettingResult:
         graph=graph,
         companies=companies,
         total_circular=from_cents(total),
-        cycles=cycles,
+        witnesses=witnesses,
         edge_flow=values,
         split_rule=_MAX_RULES[canonical.how],
         edge_circular=edge_circular,
@@ -290,15 +324,18 @@ def _max_circular_cents(graph: FlowGraph, canonical: CanonicalFlow, total: int) 
     n = len(graph.nodes)
     rev = graph.revenue
     gross = np.bincount(graph.dst[rev], weights=graph.cents[rev], minlength=n)
-    fractions = canonical.fractions()
-    if fractions is not None:
-        sums = [Fraction(0)] * n
-        fixed = rev & ~canonical.variable
+    if canonical.is_exact:
+        # Integral everywhere but on the few variable edges of an exact split: no Fraction
+        # per edge (a million-leg web has ~450,000 edges), only per moving revenue edge.
+        fixed = rev & ~canonical.variable if canonical.exact is not None else rev
         base = np.zeros(n, dtype=np.int64)
         np.add.at(base, graph.dst[fixed], canonical.integral[fixed])
-        for edge in np.flatnonzero(rev & canonical.variable):
-            sums[int(graph.dst[edge])] += fractions[edge]
-        exact = [int(base[node]) + sums[node] for node in range(n)]
+        exact: list = base.tolist()
+        if canonical.exact is not None:
+            moving = np.flatnonzero(canonical.variable)
+            for edge, value in zip(moving.tolist(), canonical.exact, strict=True):
+                if rev[edge]:
+                    exact[int(graph.dst[edge])] += value
     else:
         values = canonical.as_float()
         floats = np.bincount(graph.dst[rev], weights=values[rev], minlength=n)
@@ -332,10 +369,13 @@ def _bounds(
     }
 
 
-def _net_pro_rata(graph: FlowGraph) -> NettingResult:
+def _net_pro_rata(graph: FlowGraph, step: Callable[[str], None], edge_flows: bool) -> NettingResult:
     n = len(graph.nodes)
+    step(f"tracing pro-rata provenance ({n:,} companies, {graph.n_edges:,} edges)")
     clock = time.perf_counter()
-    traced = pro_rata(n, graph.src, graph.dst, graph.cents, graph.revenue, graph.external)
+    traced = pro_rata(
+        n, graph.src, graph.dst, graph.cents, graph.revenue, graph.external, edge_flows
+    )
     solved = time.perf_counter()
     rev = graph.revenue
     gross = np.bincount(graph.dst[rev], weights=graph.cents[rev], minlength=n)
@@ -348,7 +388,7 @@ def _net_pro_rata(graph: FlowGraph) -> NettingResult:
         graph=graph,
         companies=companies,
         total_circular=from_cents(total),
-        cycles=(),
+        witnesses=Witnesses.empty(),
         edge_flow=traced.edge_flow,
         split_rule=_PRO_RATA_RULE,
         edge_circular=traced.edge_circular,
@@ -494,42 +534,36 @@ def _apportion(exact: list[Fraction], total: int, gross: list[int]) -> np.ndarra
 # Cycle witnesses
 
 
-def _max_cycles(
-    graph: FlowGraph, canonical: CanonicalFlow, values: np.ndarray
-) -> tuple[Cycle, ...]:
+def _max_witnesses(graph: FlowGraph, canonical: CanonicalFlow, values: np.ndarray) -> Witnesses:
     """The canonical circulation as cycles, amounts rounded to cents, largest first."""
     n = len(graph.nodes)
     if not (values > 0).any():
-        return ()
+        return Witnesses.empty()
     preference = np.lexsort((graph.kind, graph.dst, -values))
     rank = np.empty(len(values), dtype=np.int64)
     rank[preference] = np.arange(len(values))
-    fractions = canonical.fractions()
-    if fractions is not None:
-        denominator = math.lcm(*(f.denominator for f in fractions))
-        scaled = [int(f * denominator) for f in fractions]
-        pieces = decompose_cycles(n, graph.src, graph.dst, scaled, rank)
-        amounts = [_round_fraction(Fraction(int(a), denominator)) for _, a in pieces]
+    if canonical.is_exact:
+        scaled, denominator = exact_values(canonical.integral, canonical.variable, canonical.exact)
+        witnesses = decompose(n, graph.src, graph.dst, graph.kind, scaled, rank, denominator)
     else:
-        pieces = decompose_cycles(n, graph.src, graph.dst, values, rank)
-        amounts = [_round_float(float(a), float(a)) for _, a in pieces]
-    names = [graph.nodes[i] for i in graph.src.tolist()]
-    kind_names = [KINDS[k].value for k in graph.kind.tolist()]
-    merged: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = defaultdict(int)
-    for (edges, _), cents in zip(pieces, amounts, strict=True):
-        if cents > 0:
-            merged[_cycle_key([names[e] for e in edges], [kind_names[e] for e in edges])] += cents
-    cycles = [Cycle(path, kinds, cents) for (path, kinds), cents in merged.items()]
-    cycles.sort(key=lambda c: (-c.cents, " ".join(c.path), c.kinds))
-    return tuple(cycles)
+        witnesses = decompose(n, graph.src, graph.dst, graph.kind, values, rank)
+    return _merge_parallel(graph, witnesses)
 
 
-def _cycle_key(names: list[str], kinds: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Path and kinds of a cycle, rotated to start at its alphabetically first company."""
-    start = names.index(min(names))  # a simple cycle visits each company once
-    names = names[start:] + names[:start]
-    kinds = kinds[start:] + kinds[:start]
-    return (*names, names[0]), tuple(kinds)
+def _merge_parallel(graph: FlowGraph, witnesses: Witnesses) -> Witnesses:
+    """Merge cycles that differ only by parallel edges of one kind (an unmerged graph)."""
+    keys = (graph.src.astype(np.int64) * len(graph.nodes) + graph.dst) * len(KINDS) + graph.kind
+    first, representative = np.unique(keys, return_index=True, return_inverse=True)[1:]
+    if len(first) == graph.n_edges or not len(witnesses):
+        return witnesses
+    merged: dict[tuple[int, ...], int] = defaultdict(int)
+    for run, cents in witnesses.runs():
+        merged[tuple(first[representative[run]].tolist())] += cents
+    runs = list(merged)
+    edges = np.array([e for run in runs for e in run], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum([len(run) for run in runs])]).astype(np.int64)
+    cents = np.array(list(merged.values()), dtype=np.int64)
+    return ordered(edges, offsets, cents, graph.src, graph.kind)
 
 
 # --------------------------------------------------------------------------------------------
@@ -683,46 +717,86 @@ def _check_optimal(result: NettingResult, flow: np.ndarray, tolerance: float) ->
 
 
 def _check_cycles(result: NettingResult, flow: np.ndarray) -> list[str]:
+    """Witnesses are closed simple cycles on edges that carry flow and add up per company.
+
+    Linear in the witnesses' total length: every test is one vectorised pass over their edges.
+    """
     graph = result.graph
-    problems = []
-    edges: dict[tuple[str, str, str], float] = defaultdict(float)
-    for e in range(graph.n_edges):
-        key = (graph.nodes[graph.src[e]], graph.nodes[graph.dst[e]], graph.edge_kind(e).value)
-        edges[key] += flow[e]
-    through: dict[str, int] = defaultdict(int)
-    count: dict[str, int] = defaultdict(int)
-    revenue_kinds = {KINDS[int(code)].value for code in np.unique(graph.kind[graph.revenue])}
+    witnesses = result.witnesses
+    problems: list[str] = []
+    n = len(graph.nodes)
+    edges = witnesses.edges
+    lengths = np.diff(witnesses.offsets)
+    owner = np.repeat(np.arange(len(witnesses)), lengths)
+    if len(edges) and (edges.min() < 0 or edges.max() >= graph.n_edges):
+        return ["a cycle witness names an edge the graph does not have"]
+    following = np.arange(1, len(edges) + 1)
+    following[witnesses.offsets[1:] - 1] = witnesses.offsets[:-1]
+    broken = np.unique(owner[graph.dst[edges] != graph.src[edges[following]]])
+    problems += [f"cycle {_cycle_text(result, i)} is not closed" for i in broken[:5]]
+    visits = owner.astype(np.int64) * n + graph.src[edges]
+    repeated = np.unique(owner[_repeated_values(visits)])
+    problems += [f"cycle {_cycle_text(result, i)} is not simple" for i in repeated[:5]]
+    # Flow per (payer, payee, kind): parallel edges of one kind count together.
+    keys = (graph.src.astype(np.int64) * n + graph.dst) * len(KINDS) + graph.kind
+    _, group = np.unique(keys, return_inverse=True)
+    carried = np.bincount(group, weights=flow)[group]
+    idle = np.unique(owner[carried[edges] <= 0])
+    problems += [
+        f"cycle {_cycle_text(result, i)} uses an edge that carries nothing" for i in idle[:5]
+    ]
+    on_revenue = graph.revenue[edges]
+    payees = graph.dst[edges[on_revenue]]
+    amounts = witnesses.cents[owner[on_revenue]]
+    through = np.zeros(n, dtype=np.int64)
+    np.add.at(through, payees, amounts)
+    count = np.bincount(payees, minlength=n)
     integral = bool(np.all(flow == np.round(flow)))
-    for cycle in result.cycles:
-        if cycle.path[0] != cycle.path[-1] or len(cycle.kinds) != len(cycle.path) - 1:
-            problems.append(f"cycle {cycle} is not closed")
-            continue
-        if len(set(cycle.path[:-1])) != len(cycle.path) - 1:
-            problems.append(f"cycle {cycle} is not simple")
-        for a, b, kind in zip(cycle.path, cycle.path[1:], cycle.kinds, strict=False):
-            if edges.get((a, b, kind), 0.0) <= 0:
-                problems.append(f"cycle {cycle} uses {a} -{kind}-> {b}, which carries nothing")
-            if kind in revenue_kinds:
-                through[b] += cycle.cents
-                count[b] += 1
     for figures in result.companies:
+        node = graph.index(figures.company)
         cents = round(figures.circular * 100)
-        slack = 0 if integral else count[figures.company] + 1
-        if abs(through[figures.company] - cents) > slack:
+        slack = 0 if integral else int(count[node]) + 1
+        if abs(int(through[node]) - cents) > slack:
             problems.append(
-                f"{figures.company}: cycles add up to {from_cents(through[figures.company])}, "
+                f"{figures.company}: cycles add up to {from_cents(int(through[node]))}, "
                 f"not its circular {figures.circular}"
             )
     return problems
+
+
+def _repeated_values(values: np.ndarray) -> np.ndarray:
+    """Which entries repeat an earlier entry's value."""
+    order = np.argsort(values, kind="stable")
+    repeated = np.zeros(len(values), dtype=bool)
+    repeated[order[1:]] = values[order[1:]] == values[order[:-1]]
+    return repeated
+
+
+def _cycle_text(result: NettingResult, i: int) -> str:
+    run = result.witnesses.cycle(int(i))
+    names = [result.graph.nodes[int(node)] for node in result.graph.src[run]]
+    kinds = [_KIND_VALUES[int(k)] for k in result.graph.kind[run]]
+    steps = "".join(
+        f" -{kind}-> {name}" for kind, name in zip(kinds, [*names[1:], names[0]], strict=True)
+    )
+    return f"{names[0]}{steps}"
 
 
 # --------------------------------------------------------------------------------------------
 # JSON
 
 
-def to_json_dict(result: NettingResult) -> dict[str, Any]:
-    """The stable JSON form of a result (amounts as 2-decimal strings, shares 4-decimal)."""
+def to_json_dict(
+    result: NettingResult, cycles: int | None = DEFAULT_CYCLES, *, lazy: bool = False
+) -> dict[str, Any]:
+    """The stable JSON form of a result (amounts as 2-decimal strings, shares 4-decimal).
+
+    ``cycles`` is how many witnesses to give, largest first (None: every one); ``cycle_count``
+    always says how many there are. ``lazy`` makes the ``cycles`` value an iterator, for a
+    writer that streams it (:mod:`ledger.jsonout`) instead of holding every cycle at once.
+    """
     graph = result.graph
+    witnesses = cycle_dicts(result, cycles)
     return {
         "method": result.method.value,
         "basis": graph.basis.value,
@@ -746,11 +820,15 @@ def to_json_dict(result: NettingResult) -> dict[str, Any]:
             for f in result.companies
         ],
         "total_circular": _money(result.total_circular),
-        "cycles": [
-            {"path": list(c.path), "kinds": list(c.kinds), "amount": _money(c.amount)}
-            for c in result.cycles
-        ],
+        "cycle_count": len(result.witnesses),
+        "cycles": witnesses if lazy else list(witnesses),
     }
+
+
+def cycle_dicts(result: NettingResult, limit: int | None = DEFAULT_CYCLES) -> Iterator[dict]:
+    """The JSON form of the largest ``limit`` witnesses (all when None), one at a time."""
+    for cycle in result.top_cycles(limit):
+        yield {"path": list(cycle.path), "kinds": list(cycle.kinds), "amount": _money(cycle.amount)}
 
 
 def _money(value: Decimal) -> str:

@@ -166,8 +166,11 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
     ]
     if not cycles:
         cycle_notes.append("No money goes round: nothing is circular.")
-    if len(cycles) > len(shown):
-        cycle_notes.append(f"{len(cycles) - len(shown)} smaller cycles are in the JSON output.")
+    count = data.get("cycle_count", len(cycles))
+    if count > len(shown):
+        cycle_notes.append(
+            f"The largest {len(shown)} of {count:,} cycles; --cycles all lists every one."
+        )
     witnesses = Sheet(
         title="Cycle witnesses (largest first)",
         columns=("cycle", "amount"),

@@ -1,4 +1,4 @@
-"""The legs CSV: reading, every bad-input error, writing, and the fast frame reader."""
+"""The legs CSV: the row-by-row reference reader, every bad-input error, and the writer."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.flows import FRAME_COLUMNS, legs_frame
-from ledger.legs_csv import read_legs_csv, read_legs_frame, write_legs_csv
-from ledger.model import BadInput, Kind, LedgerError, Leg, Status, format_errors
+from ledger.legs_csv import read_legs_csv, write_legs_csv
+from ledger.model import Kind, LedgerError, Leg, Status, format_errors
 
 HEADER = "date,deal,payer,payee,kind,amount,currency,status\n"
 ESTIMATE_ROW = HEADER.strip() + ",estimate\n2025-01-01,d,X,Y,sale,1,USD,realized,"
@@ -366,7 +364,7 @@ def legs_strategy(draw: st.DrawFn) -> list[Leg]:
                 payer=payer,
                 payee=payee,
                 kind=draw(st.sampled_from(list(Kind))),
-                amount=Decimal(draw(st.integers(1, 10**15))) / 100,
+                amount=Decimal(draw(st.integers(1, 10**15 - 1))) / 100,
                 currency="USD",
                 status=draw(st.sampled_from(list(Status))),
                 estimate=draw(st.booleans()),
@@ -409,110 +407,3 @@ def test_write_then_read_gives_the_same_legs(tmp_path: Path, legs: list[Leg]) ->
     write_legs_csv(legs, path)
     back = read_ok(path)
     assert _without_provenance(back) == _without_provenance(legs)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=FUNCTION_FIXTURE)
-@given(legs=legs_strategy())
-def test_the_fast_frame_reader_agrees_with_the_record_reader(
-    tmp_path: Path, legs: list[Leg]
-) -> None:
-    """Invariant: read_legs_frame(path) == legs_frame(read_legs_csv(path)) for any valid file."""
-    path = tmp_path / "frame.csv"
-    write_legs_csv(legs, path)
-    expected = legs_frame(read_ok(path))
-    frame = read_legs_frame(path)
-    # legs_frame([]) leaves an empty "leg" column as object; the fast reader keeps int64.
-    pd.testing.assert_frame_equal(frame, expected, check_dtype=bool(legs), check_index_type=False)
-
-
-# -- the fast frame reader ---------------------------------------------------------------------
-
-
-def test_frame_reader_agrees_on_every_example(examples: Path) -> None:
-    for path in sorted(examples.glob("*.csv")):
-        frame = read_legs_frame(path)
-        assert tuple(frame.columns) == FRAME_COLUMNS
-        pd.testing.assert_frame_equal(frame, legs_frame(read_ok(path)))
-
-
-def test_frame_reader_turns_amounts_into_exact_cents(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        HEADER + "2025-01-01,a,X,Y,sale,0.1,USD,realized\n"
-        "2025-01-01,b,X,Y,sale,12345678901234.99,USD,realized\n"
-        "2025-01-01,c,X,Y,sale,7,USD,realized\n"
-        "2025-01-01,d,X,Y,sale, 2.50 ,USD,realized\n"
-        "2025-01-01,e,X,Y,sale,.05,USD,realized\n",
-    )
-    assert read_legs_frame(path)["cents"].tolist() == [10, 1234567890123499, 700, 250, 5]
-
-
-def test_frame_reader_numbers_legs_per_deal(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        HEADER + GOOD + "2025-01-01,d2,X,Y,sale,1,USD,realized\n" + GOOD.replace("1.00", "3.00"),
-    )
-    assert read_legs_frame(path)["leg"].tolist() == [1, 1, 2]
-
-
-FRAME_CASES = [case for case in BAD_ROWS if case[0] not in ("too many fields",)]
-
-
-@pytest.mark.parametrize(
-    ("case", "row", "line", "deal", "words"), FRAME_CASES, ids=[case[0] for case in FRAME_CASES]
-)
-def test_frame_reader_reports_the_first_offending_line(
-    tmp_path: Path, case: str, row: str, line: int, deal: str, words: str
-) -> None:
-    path = write(tmp_path, HEADER + GOOD + row)
-    with pytest.raises(BadInput) as caught:
-        read_legs_frame(path)
-    errors = caught.value.errors
-    assert len(errors) == 1, format_errors(errors)
-    assert str(errors[0]).startswith(f"{path}:{line}: ")
-    assert f"[deal {deal.strip()}]" in str(errors[0])
-
-
-def test_frame_reader_counts_and_names_more_offending_lines(tmp_path: Path) -> None:
-    rows = "".join(f"2025-01-01,d{i},X,Y,gift,1,USD,realized\n" for i in range(8))
-    path = write(tmp_path, HEADER + GOOD + rows)
-    with pytest.raises(BadInput) as caught:
-        read_legs_frame(path)
-    (error,) = caught.value.errors
-    assert str(error) == (
-        f"{path}:3: unknown kind (expected one of: sale, cloud, lease, equity, loan, repayment, "
-        "warrant, backstop, tax, dividend) (and 7 more rows: line 4, 5, 6, 7, ...) [deal d0]"
-    )
-
-
-def test_frame_reader_keeps_physical_lines_with_blank_lines(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER + "\n" + GOOD + "\n2025-01-01,d2,X,Y,gift,1,USD,realized\n")
-    with pytest.raises(BadInput) as caught:
-        read_legs_frame(path)
-    assert caught.value.errors[0].lineno == 5
-
-
-def test_frame_reader_reports_missing_columns(tmp_path: Path) -> None:
-    path = write(tmp_path, "date,deal,payer,payee,kind,amount,currency\n")
-    with pytest.raises(BadInput) as caught:
-        read_legs_frame(path)
-    assert str(caught.value).startswith(f"{path}:1: missing column(s) status")
-
-
-def test_frame_reader_finds_repeated_deal_and_leg(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "date,deal,leg,payer,payee,kind,amount,currency,status\n"
-        "2025-01-01,d,1,X,Y,sale,1,USD,realized\n2025-01-02,d,1,X,Y,sale,2,USD,realized\n",
-    )
-    with pytest.raises(BadInput) as caught:
-        read_legs_frame(path)
-    assert str(caught.value) == f"{path}:3: duplicate leg (same deal and leg, or row) [deal d]"
-
-
-def test_frame_reader_reports_a_row_with_too_many_fields(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER + GOOD + "2025-01-01,d2,X,Y,sale,1,USD,realized,x\n")
-    with pytest.raises(BadInput) as caught:
-        read_legs_frame(path)
-    (error,) = caught.value.errors
-    assert str(error).startswith(f"{path}:3: malformed CSV")

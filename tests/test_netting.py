@@ -493,6 +493,7 @@ def test_json_has_the_contract_keys():
         "split_rule",
         "companies",
         "total_circular",
+        "cycle_count",
         "cycles",
     }
     assert set(payload["companies"][0]) == {
