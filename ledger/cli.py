@@ -218,11 +218,11 @@ def _refuse_output(out: Path, source: Path) -> None:
 
 def _eliminations_stage(out: Path | None, source: Path) -> AbstractContextManager[Stage | None]:
     """The output set the eliminations are staged in (none without ``--eliminations``)."""
+    if out is None:
+        return nullcontext()
     from ledger.eliminations import ELIMINATIONS_SET
     from ledger.output_set import staged
 
-    if out is None:
-        return nullcontext()
     return staged(out, ELIMINATIONS_SET, inputs=[source], foreign="*.beancount")
 
 
@@ -230,10 +230,10 @@ def _stage_eliminations(
     stage: Stage | None, result: NettingResult, web: Web, books: Path | None
 ) -> int:
     """Stage every company's eliminations; returns how many files."""
-    from ledger.eliminations import elimination_files
-
     if stage is None:
         return 0
+    from ledger.eliminations import elimination_files
+
     files = elimination_files(result, web.legs, books, stage.out_dir)
     for name, text in files.items():
         stage.write_text(name, text)
