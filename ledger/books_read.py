@@ -2,8 +2,14 @@
 
 In: a folder, one book file, or a list of book files; hand-written books included. Out: a
 :class:`BooksRead` — the legs (each once, however many books hold it), the price marks, the
-companies, each company's loaded entries, how many ordinary transactions each book holds, and
-every problem found as ``file:line: message [deal]``.
+companies, how many ordinary transactions each book holds, and every problem found as
+``file:line: message [deal]``. beancount's entries of a book are dropped once its legs are
+taken from them, so memory holds legs, not entries (a million-leg set of books is two million
+transactions).
+
+**Cost.** Each company's book and commitments are loaded once, as one ledger, and the legs are
+reconciled in one pass over a dict keyed by deal and leg: the time is linear in the size of the
+books.
 
 **Which files.** In a folder, every ``*.beancount`` file directly in it is one of:
 
@@ -47,7 +53,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -86,6 +92,8 @@ _DEFAULT_TITLE = "Beancount"
 _INCLUDE_RE = re.compile(r'^include\s+"((?:[^"\\]|\\.)*)"', re.M)
 
 Key = tuple[DealId, int]
+#: ``on_progress(done, total)``: told after each company's files are read, for a progress bar.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,17 +103,15 @@ class BooksRead:
     ``legs`` are rebuilt from the transactions (one per deal and leg, located at the payer's
     transaction, or the payee's when the payer is ``External``); ``prices`` are the price
     directives, each once; ``companies`` are the books' display names (their titles), in file
-    order; ``entries`` are beancount's loaded entries per company (book and commitments);
-    ``ordinary`` counts per company the transactions that are not legs (left alone); ``errors``
-    holds every loader and reconciliation problem. Legs are returned even when errors are, so
-    that a caller can show what was read; a caller that must stop raises
+    order; ``ordinary`` counts per company the transactions that are not legs (left alone);
+    ``errors`` holds every loader and reconciliation problem. Legs are returned even when
+    errors are, so that a caller can show what was read; a caller that must stop raises
     :class:`~ledger.model.BadInput`.
     """
 
     legs: tuple[Leg, ...]
     prices: tuple[Price, ...]
     companies: tuple[Company, ...]
-    entries: dict[Company, list[Any]]
     errors: tuple[LedgerError, ...]
     ordinary: dict[Company, int] = field(default_factory=dict)
 
@@ -136,7 +142,6 @@ class _Book(NamedTuple):
 
     company: Company
     filename: str
-    entries: list[Any]
     sides: tuple[_Side, ...]
     prices: tuple[Price, ...]
     broken: frozenset[Key]
@@ -234,7 +239,12 @@ def book_sets(paths: Path | str | Sequence[Path | str]) -> tuple[list[BookSet], 
 # Reading
 
 
-def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = False) -> BooksRead:
+def read_books(
+    paths: Path | str | Sequence[Path | str],
+    *,
+    standalone: bool = False,
+    on_progress: Progress | None = None,
+) -> BooksRead:
     """Read a set of books back into legs and reconcile every mirrored pair.
 
     Each company's book and commitments are loaded once, as one ledger. With ``standalone``
@@ -244,16 +254,21 @@ def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = F
     Args:
         paths: a folder, a book file, or a list of book files.
         standalone: also check each book alone and with its eliminations.
+        on_progress: told ``(done, total)`` after each company's files are read.
 
     Returns:
-        The legs, prices, companies and entries found, and every problem (see the module
+        The legs, prices and companies found, and every problem (see the module
         docstring for the list); nothing is raised for problems in the books.
     """
     sets, errors = book_sets(paths)
     read: list[tuple[BookSet, _Book, list[LedgerError]]] = []
-    for book_set in sets:
+    for done, book_set in enumerate(sets, 1):
         book, book_errors = _read_book(book_set)
+        if standalone:
+            book_errors += _standalone_errors(book_set, book_errors)
         read.append((book_set, book, book_errors))
+        if on_progress is not None:
+            on_progress(done, len(sets))
     # A book another book includes is part of that book, not a book of its own.
     included = {name for _, book, _ in read for name in book.includes}
     books: list[_Book] = []
@@ -262,8 +277,6 @@ def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = F
         if loader_name(book_set.book) in included:
             continue
         errors.extend(book_errors)
-        if standalone:
-            errors.extend(_standalone_errors(book_set, book_errors))
         if book.company in owners:
             errors.append(
                 LedgerError(
@@ -282,15 +295,16 @@ def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = F
         legs=legs,
         prices=prices,
         companies=tuple(book.company for book in books),
-        entries={book.company: book.entries for book in books},
         errors=tuple(dict.fromkeys([*errors, *reconcile_errors, *price_errors])),
         ordinary={book.company: book.ordinary for book in books},
     )
 
 
-def check_books(paths: Path | str | Sequence[Path | str]) -> tuple[LedgerError, ...]:
+def check_books(
+    paths: Path | str | Sequence[Path | str], *, on_progress: Progress | None = None
+) -> tuple[LedgerError, ...]:
     """Every problem ``roundtrip check`` reports: :func:`read_books` with ``standalone``."""
-    return read_books(paths, standalone=True).errors
+    return read_books(paths, standalone=True, on_progress=on_progress).errors
 
 
 def _standalone_errors(book_set: BookSet, known: list[LedgerError]) -> list[LedgerError]:
@@ -364,7 +378,6 @@ def _read_book(book_set: BookSet) -> tuple[_Book, list[LedgerError]]:
     book = _Book(
         company,
         filename,
-        entries,
         tuple(sides),
         tuple(prices),
         frozenset(broken),

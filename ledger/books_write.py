@@ -71,7 +71,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -129,6 +129,8 @@ _CURRENCY_RE = re.compile(bc_amount.CURRENCY_RE)
 _OPEN_WIDTH = 52
 
 Key = tuple[DealId, int]
+#: ``on_progress(done, total)``: told after each company's files, for a progress bar.
+Progress = Callable[[int, int], None]
 
 # What a leg is, said from each side: (payer's words, payee's words) before the counterparty.
 _PHRASES: dict[Kind, tuple[str, str]] = {
@@ -208,6 +210,23 @@ def render_books(
             without commodity, ``capex`` on a leg that is not a sale) or two companies would
             share a book file.
     """
+    booked, marks = _bookable(legs, prices, companies)
+    return {company: _company_files(company, items, marks) for company, items in booked.items()}
+
+
+Marks = dict[str, list[tuple[date, str, str, Decimal]]]
+
+
+def _bookable(
+    legs: Iterable[Leg], prices: Iterable[Price], companies: Iterable[Company]
+) -> tuple[dict[Company, list[tuple[Leg, Role]]], Marks]:
+    """Each company's legs with its side, in file-name order, and the price marks by commodity.
+
+    Grouping the marks once lets each company find its own without a pass over every mark.
+
+    Raises:
+        BadInput: as :func:`render_books` says.
+    """
     legs = tuple(legs)
     prices = tuple(prices)
     errors = _leg_errors(legs) + _price_errors(prices)
@@ -222,10 +241,10 @@ def render_books(
     errors += _file_name_errors(booked)
     if errors:
         raise BadInput(errors)
-    return {
-        company: _company_files(company, booked[company], prices)
-        for company in sorted(booked, key=_company_order)
-    }
+    marks: Marks = {}
+    for p in sorted({(p.date, p.commodity, p.currency, p.amount) for p in prices}):
+        marks.setdefault(p[1], []).append(p)
+    return {company: booked[company] for company in sorted(booked, key=_company_order)}, marks
 
 
 class _Txn:
@@ -239,9 +258,7 @@ class _Txn:
         self.postings = leg_postings(leg, role)
 
 
-def _company_files(
-    company: Company, booked: list[tuple[Leg, Role]], prices: tuple[Price, ...]
-) -> BookFiles:
+def _company_files(company: Company, booked: list[tuple[Leg, Role]], prices: Marks) -> BookFiles:
     booked.sort(key=lambda item: (item[0].date, item[0].deal, item[0].leg, item[1]))
     txns = [_Txn(leg, role) for leg, role in booked]
     realized = [t for t in txns if t.leg.status is Status.REALIZED]
@@ -251,9 +268,7 @@ def _company_files(
     commodities = sorted({leg.commodity for leg in legs if leg.commodity})
     currencies = sorted({leg.currency for leg in legs}) or ["USD"]
     used = set(commodities) | set(currencies)
-    marks = sorted(
-        {(p.date, p.commodity, p.currency, p.amount) for p in prices if p.commodity in used}
-    )
+    marks = sorted(mark for commodity in used for mark in prices.get(commodity, ()))
     commodity_lines = [
         f"{_first_day(commodity, legs, marks)} commodity {commodity}" for commodity in commodities
     ]
@@ -555,13 +570,22 @@ def write_books(
     out_dir: Path,
     prices: Iterable[Price] = (),
     companies: Iterable[Company] = (),
+    *,
+    on_progress: Progress | None = None,
 ) -> tuple[Path, ...]:
     """Write every company's three files into ``out_dir``, all or nothing.
 
-    The files are one output set (:mod:`ledger.output_set`): staged, each book checked with
-    beancount's loader alone and together with its commitments (what its forward view loads),
-    and only when all pass do they replace the files of the previous run (the files of
-    companies no longer in the input go too). Files roundtrip did not write stay.
+    The files are one output set (:mod:`ledger.output_set`): staged company by company (each
+    company's text is written before the next is rendered, so memory holds one company's
+    text), each book checked once with beancount's loader together with its commitments (what
+    its forward view loads), and only when all pass do they replace the files of the previous
+    run (the files of companies no longer in the input go too). Files roundtrip did not write
+    stay. That one load also covers the book alone: the book opens every account and commodity
+    its own transactions use, with every currency either file puts in it, so its entries meet
+    the same checks with or without the commitments (``roundtrip check`` still loads it alone,
+    for books edited by hand).
+
+    ``on_progress(done, total)`` is told after each company's files are written and checked.
 
     Returns:
         The paths written, company by company (book, commitments, forward view).
@@ -571,19 +595,21 @@ def write_books(
             book's final path and line); ``out_dir`` is unchanged.
     """
     out_dir = Path(out_dir)
-    books = render_books(legs, prices, companies)
+    booked, marks = _bookable(legs, prices, companies)
     names: list[str] = []
     with output_set.staged(out_dir, BOOKS_SET) as stage:
         staged = stage.folder
         errors: list[LedgerError] = []
-        for files in books.values():
+        for done, (company, items) in enumerate(booked.items(), 1):
+            files = _company_files(company, items, marks)
             for name, text in files.files().items():
                 (staged / name).write_text(text, encoding="utf-8")
                 names.append(name)
             book = staged / (files.slug + BOOK_SUFFIX)
             commitments = staged / (files.slug + COMMITMENTS_SUFFIX)
-            for paths in ((book,), (book, commitments)):
-                errors.extend(_relabel(load(paths)[1], staged, out_dir))
+            errors.extend(_relabel(load((book, commitments))[1], staged, out_dir))
+            if on_progress is not None:
+                on_progress(done, len(booked))
         if errors:
             raise BadInput(list(dict.fromkeys(errors)))
     return tuple(out_dir / name for name in names)

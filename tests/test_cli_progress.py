@@ -33,7 +33,7 @@ def test_progress_is_quiet_off_a_terminal_unless_asked(monkeypatch: pytest.Monke
 
 
 def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch, capfd) -> None:
-    def interrupted(path: Path) -> None:
+    def interrupted(path: Path, on_progress: object = None) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "read_web", interrupted)
