@@ -23,17 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cli import BASELINE, PYTHON, ROOT, ROUNDTRIP, simulate  # noqa: E402
+from bench_cli import BASELINE, PYTHON, ROUNDTRIP, measure, scratch, simulate  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000)
 #: (legs, command) -> the most seconds it may take.
@@ -45,19 +41,6 @@ TARGETS = {
 }
 
 
-def run(argv: list[str], output: Path) -> tuple[float, float, float, int]:
-    """Wall seconds, CPU seconds, peak MiB and exit code of one fresh process."""
-    with output.open("wb") as out:
-        start = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0 and process.stderr is not None:
-        sys.stderr.write(process.stderr.read().decode(errors="replace")[-2000:])
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code
-
-
 def bench(sizes: list[int], folder: Path) -> list[dict[str, object]]:
     rows = []
     for legs in sizes:
@@ -65,7 +48,7 @@ def bench(sizes: list[int], folder: Path) -> list[dict[str, object]]:
         work = folder / f"work-{legs}"
         books = work / "books"
         work.mkdir(exist_ok=True)
-        run([PYTHON, "-c", BASELINE, str(csv)], work / "baseline.txt")
+        measure([PYTHON, "-c", BASELINE, str(csv)], work / "baseline.txt")
         optimum = int((work / "baseline.txt").read_text())
         commands = {
             "book": [*ROUNDTRIP, "book", str(csv), "--out", str(books)],
@@ -74,7 +57,7 @@ def bench(sizes: list[int], folder: Path) -> list[dict[str, object]]:
         }
         for name, argv in commands.items():
             output = work / f"{name}.out"
-            seconds, cpu, mib, code = run(argv, output)
+            seconds, cpu, mib, code = measure(argv, output)
             check = ""
             if name == "net-books" and code == 0:
                 total = json.loads(output.read_text())["total_circular"]
@@ -114,13 +97,8 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES))
     parser.add_argument("--keep", type=Path, help="keep the webs in this folder")
     args = parser.parse_args()
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="roundtrip-bench-books-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
+    with scratch(args.keep) as folder:
         rows = bench(args.sizes, folder)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(folder, ignore_errors=True)
     head = ("legs", "command", "seconds", "cpu_s", "us/leg", "peak_MiB")
     print("{:>9}  {:<10} {:>8} {:>8} {:>7} {:>9}  check".format(*head))
     print(f"{'-' * 9}  {'-' * 10} {'-' * 8} {'-' * 8} {'-' * 7} {'-' * 9}  {'-' * 5}")
