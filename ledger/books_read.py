@@ -10,6 +10,8 @@ every problem found as ``file:line: message [deal]``.
 - ``<slug>.commitments.beancount``: the commitments of the book ``<slug>.beancount``, loaded
   together with it as one ledger (the book first: its options count);
 - ``<slug>.forward.beancount``: a view (it includes the two above); not read for legs;
+- ``<slug>.netted.beancount``: a view (the book with roundtrip's plugin, saved queries and
+  Fava page, :mod:`ledger.netted_view`); not read for legs;
 - ``<slug>.eliminations.beancount``: netting's write-back; not read for legs, but
   :func:`check_books` bean-checks it with its book (it may include the book itself);
 - any other file: a **book**, unless another book of the folder (or its commitments)
@@ -63,6 +65,7 @@ from ledger.books_write import (
     COMMITMENTS_SUFFIX,
     ELIMINATIONS_SUFFIX,
     FORWARD_SUFFIX,
+    NETTED_SUFFIX,
     phrase,
 )
 from ledger.model import (
@@ -99,7 +102,9 @@ class BooksRead:
     ``ordinary`` counts per company the transactions that are not legs (left alone); ``errors``
     holds every loader and reconciliation problem. Legs are returned even when errors are, so
     that a caller can show what was read; a caller that must stop raises
-    :class:`~ledger.model.BadInput`.
+    :class:`~ledger.model.BadInput`. ``loader_errors`` are those of ``errors`` that beancount's
+    loader itself reported (what a beancount plugin must not report again); ``books`` names
+    each company's book file.
     """
 
     legs: tuple[Leg, ...]
@@ -108,6 +113,8 @@ class BooksRead:
     entries: dict[Company, list[Any]]
     errors: tuple[LedgerError, ...]
     ordinary: dict[Company, int] = field(default_factory=dict)
+    loader_errors: tuple[LedgerError, ...] = ()
+    books: dict[Company, str] = field(default_factory=dict)
 
     @property
     def ordinary_total(self) -> int:
@@ -142,6 +149,8 @@ class _Book(NamedTuple):
     broken: frozenset[Key]
     ordinary: int
     includes: frozenset[str]
+    loader_errors: tuple[LedgerError, ...] = ()
+    stamp: tuple[tuple[str, int, int], ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,6 +173,7 @@ def _role_of(path: Path) -> str:
     for suffix, role in (
         (COMMITMENTS_SUFFIX, "commitments"),
         (FORWARD_SUFFIX, "view"),
+        (NETTED_SUFFIX, "view"),
         (ELIMINATIONS_SUFFIX, "eliminations"),
     ):
         if name.endswith(suffix):
@@ -174,7 +184,13 @@ def _role_of(path: Path) -> str:
 def _stem(path: Path) -> str:
     """The ``<slug>`` of any of a company's files."""
     name = path.name
-    for suffix in (COMMITMENTS_SUFFIX, FORWARD_SUFFIX, ELIMINATIONS_SUFFIX, BOOK_SUFFIX):
+    for suffix in (
+        COMMITMENTS_SUFFIX,
+        FORWARD_SUFFIX,
+        NETTED_SUFFIX,
+        ELIMINATIONS_SUFFIX,
+        BOOK_SUFFIX,
+    ):
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return path.stem
@@ -234,7 +250,17 @@ def book_sets(paths: Path | str | Sequence[Path | str]) -> tuple[list[BookSet], 
 # Reading
 
 
-def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = False) -> BooksRead:
+#: What :func:`read_books` keeps between calls when given a ``cache``: per company's files,
+#: the book as read, valid while none of its files changes (size and mtime).
+BookCache = dict[BookSet, tuple[_Book, list[LedgerError]]]
+
+
+def read_books(
+    paths: Path | str | Sequence[Path | str],
+    *,
+    standalone: bool = False,
+    cache: BookCache | None = None,
+) -> BooksRead:
     """Read a set of books back into legs and reconcile every mirrored pair.
 
     Each company's book and commitments are loaded once, as one ledger. With ``standalone``
@@ -244,6 +270,8 @@ def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = F
     Args:
         paths: a folder, a book file, or a list of book files.
         standalone: also check each book alone and with its eliminations.
+        cache: books read before, reused while their files are unchanged (a long-lived
+            reader, such as a beancount plugin under Fava, reloads only what was edited).
 
     Returns:
         The legs, prices, companies and entries found, and every problem (see the module
@@ -252,7 +280,7 @@ def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = F
     sets, errors = book_sets(paths)
     read: list[tuple[BookSet, _Book, list[LedgerError]]] = []
     for book_set in sets:
-        book, book_errors = _read_book(book_set)
+        book, book_errors = _cached_read(book_set, cache)
         read.append((book_set, book, book_errors))
     # A book another book includes is part of that book, not a book of its own.
     included = {name for _, book, _ in read for name in book.includes}
@@ -285,7 +313,34 @@ def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = F
         entries={book.company: book.entries for book in books},
         errors=tuple(dict.fromkeys([*errors, *reconcile_errors, *price_errors])),
         ordinary={book.company: book.ordinary for book in books},
+        loader_errors=tuple(e for book in books for e in book.loader_errors),
+        books=owners,
     )
+
+
+def _stamp(paths: Sequence[Path | str]) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and mtime of each file: what says a cached read is still the file's."""
+    found = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            found.append((str(path), -1, -1))
+        else:
+            found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+def _cached_read(book_set: BookSet, cache: BookCache | None) -> tuple[_Book, list[LedgerError]]:
+    """:func:`_read_book`, or its earlier answer while none of the files it read changed."""
+    if cache is not None and book_set in cache:
+        book, errors = cache[book_set]
+        if _stamp([name for name, _, _ in book.stamp]) == book.stamp:
+            return book, errors
+    book, errors = _read_book(book_set)
+    if cache is not None:
+        cache[book_set] = (book, errors)
+    return book, errors
 
 
 def check_books(paths: Path | str | Sequence[Path | str]) -> tuple[LedgerError, ...]:
@@ -370,6 +425,8 @@ def _read_book(book_set: BookSet) -> tuple[_Book, list[LedgerError]]:
         frozenset(broken),
         ordinary,
         includes,
+        loader_errors,
+        _stamp(options.get("include", ())),
     )
     return book, errors
 

@@ -312,9 +312,10 @@ def book(
 
     Every leg becomes one balanced transaction in each of its two books, mirrored and linked
     by ^deal-<id>. Per company: <slug>.beancount (what happened: realized legs, settled in
-    cash), <slug>.commitments.beancount (contracted and announced legs) and
-    <slug>.forward.beancount (includes both). Nothing is written unless every book passes
-    bean-check alone and with its commitments.
+    cash), <slug>.commitments.beancount (contracted and announced legs),
+    <slug>.forward.beancount (includes both) and <slug>.netted.beancount (the book with
+    roundtrip's beancount plugin, Fava page and saved queries). Nothing is written unless
+    every book passes bean-check alone and with its commitments.
 
     Example: roundtrip book books/deals.yaml --out books/
     """
@@ -331,10 +332,11 @@ def book(
     books = [p for p in written if p.name.count(".") == 1]
     typer.echo(
         f"wrote the books of {len(books)} companies ({len(web.legs)} legs) to {out}/: "
-        "book, commitments, forward view"
+        "book, commitments, forward view, netted view"
     )
-    for start in range(0, len(written), 3):
-        typer.echo("  " + "  ".join(p.name for p in written[start : start + 3]))
+    per_company = len(written) // max(len(books), 1)
+    for start in range(0, len(written), per_company):
+        typer.echo("  " + "  ".join(p.name for p in written[start : start + per_company]))
 
 
 @app.command()
