@@ -303,10 +303,23 @@ DbOpt = Annotated[
 ]
 
 
+class BookFormat(StrEnum):
+    """What ``roundtrip book`` writes: beancount books, or hledger/ledger-cli journals."""
+
+    BEANCOUNT = "beancount"
+    LEDGER = "ledger"
+
+
 @app.command()
 def book(
     path: PathArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the books.")] = Path("books"),
+    fmt: Annotated[
+        BookFormat,
+        typer.Option(
+            "--format", "-f", help="beancount books, or ledger: hledger/ledger-cli journals."
+        ),
+    ] = BookFormat.BEANCOUNT,
 ) -> None:
     """Write one beancount book per company from a deals file or a legs CSV.
 
@@ -317,22 +330,32 @@ def book(
     roundtrip's beancount plugin, Fava page and saved queries). Nothing is written unless
     every book passes bean-check alone and with its commitments.
 
+    With --format ledger, the same books as hledger journals: <slug>.journal,
+    <slug>.commitments.journal and <slug>.forward.journal (hledger check --strict passes).
+
     Example: roundtrip book books/deals.yaml --out books/
     """
-    from ledger.beancount_io import write_books
     from ledger.model import BadInput
     from ledger.output_set import refuse_inputs
 
+    if fmt is BookFormat.LEDGER:
+        from ledger.books_hledger import write_journals as write
+    else:
+        from ledger.beancount_io import write_books as write
     try:
         refuse_inputs(out, [path])
         web = _read(path, _Steps())
-        written = write_books(web.legs, out, web.prices, web.companies)
+        written = write(web.legs, out, web.prices, web.companies)
     except BadInput as error:
         _fail(error.errors)
     books = [p for p in written if p.name.count(".") == 1]
+    files = (
+        "book, commitments, forward view"
+        if fmt is BookFormat.LEDGER
+        else "book, commitments, forward view, netted view"
+    )
     typer.echo(
-        f"wrote the books of {len(books)} companies ({len(web.legs)} legs) to {out}/: "
-        "book, commitments, forward view, netted view"
+        f"wrote the books of {len(books)} companies ({len(web.legs)} legs) to {out}/: {files}"
     )
     per_company = len(written) // max(len(books), 1)
     for start in range(0, len(written), per_company):
