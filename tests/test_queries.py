@@ -135,3 +135,23 @@ def test_commitments_outstanding_are_the_contracted_and_announced_legs(company: 
             expected[(leg["status"], other)][1] += _amount(leg["amount"])
     rows = _saved(_view(company, "forward"), "commitments-outstanding")
     assert {(s, c): [n, a] for s, c, n, a in rows} == dict(expected)
+
+
+def test_the_package_data_ships_every_query_and_template() -> None:
+    """A non-editable install has what `book` writes and what Fava renders: every file of
+    ledger/ that is not Python matches a package-data glob of pyproject.toml."""
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    globs = config["tool"]["setuptools"]["package-data"]["ledger"]
+    package = REPO / "ledger"
+    data_files = [
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc")
+    ]
+    assert {"queries/deals-by-status.bql", "fava_ext/templates/CircularRevenue.html"} <= set(
+        data_files
+    )
+    assert [f for f in data_files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []
