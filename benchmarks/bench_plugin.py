@@ -35,10 +35,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from beancount import loader
+
 from ledger import netted
-from ledger.books_load import load
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def load(paths: list[Path]) -> tuple[list, list, dict]:
+    """Load as Fava does (beancount's uncached loader, plugins run)."""
+    return loader._load([(str(path), True) for path in paths], None, None, None)
 
 
 def _median(run: Callable[[], object], before: Callable[[], object], repeat: int) -> float:

@@ -33,15 +33,7 @@ from ledger.books_read import BookCache, BooksRead, read_books
 from ledger.books_write import BOOK_SUFFIX
 from ledger.model import Basis, Company, LedgerError, Period
 
-__all__ = [
-    "Netted",
-    "Settings",
-    "company_of",
-    "errors_in",
-    "netted",
-    "parse_settings",
-    "reading",
-]
+__all__ = ["Netted", "Settings", "company_of", "errors_in", "netted", "parse_settings"]
 
 _KEYS = ("books", "method", "basis", "period")
 
@@ -116,12 +108,6 @@ def parse_settings(config: str | dict[str, Any] | None, top_level: str | Path) -
 _lock = threading.RLock()
 _books: BookCache = {}
 _netted: dict[Settings, tuple[tuple[tuple[str, int, int], ...], Netted]] = {}
-_reading = threading.local()
-
-
-def reading() -> bool:
-    """Whether this thread is inside :func:`netted` (a plugin loaded by it must do nothing)."""
-    return getattr(_reading, "active", False)
 
 
 def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -142,11 +128,7 @@ def netted(settings: Settings) -> Netted:
         kept = _netted.get(settings)
         if kept is not None and kept[0] == stamp:
             return kept[1]
-        _reading.active = True
-        try:
-            read = read_books(settings.books, cache=_books)
-        finally:
-            _reading.active = False
+        read = read_books(settings.books, cache=_books)
         files = tuple(str(settings.books / name) for name, _, _ in stamp)
         found = _net(settings, files, read)
         _netted[settings] = (stamp, found)

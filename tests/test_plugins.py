@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from beancount import loader
 from beancount.core import data
 from typer.testing import CliRunner
 
@@ -27,6 +28,11 @@ from ledger.plugins import check, circular
 REPO = Path(__file__).parent.parent
 BOOKS = REPO / "books"
 CONFIG = "{'books': '.', 'method': 'max', 'basis': 'realized'}"
+
+
+def _beancount(path: Path) -> tuple[list, list, dict]:
+    """Load as bean-check and Fava do: beancount's loader, plugins run (no pickle cache)."""
+    return loader._load([(str(path), True)], None, None, None)
 
 
 @pytest.fixture
@@ -88,8 +94,8 @@ def test_bean_check_reports_a_one_sided_leg_at_its_line(books: Path) -> None:
 
 def test_bean_check_passes_every_shipped_netted_view() -> None:
     for view in sorted(BOOKS.glob("*.netted.beancount")):
-        entries, errors, _ = load([view])
-        assert errors == (), view
+        entries, errors, _ = _beancount(view)
+        assert errors == [], view
 
 
 def test_a_mismatched_amount_is_reported_in_both_books(books: Path) -> None:
@@ -99,8 +105,8 @@ def test_a_mismatched_amount_is_reported_in_both_books(books: Path) -> None:
     coreweave.write_text(
         text.replace("100,000,000.00 USD", "100,000,001.00 USD", 1), encoding="utf-8"
     )
-    _, nvidia_errors, _ = load([books / "nvidia.netted.beancount"])
-    _, coreweave_errors, _ = load([books / "coreweave.netted.beancount"])
+    _, nvidia_errors, _ = _beancount(books / "nvidia.netted.beancount")
+    _, coreweave_errors, _ = _beancount(books / "coreweave.netted.beancount")
     mismatched = [e for e in nvidia_errors + coreweave_errors if "mismatched" in e.message]
     assert mismatched and all("nv-cw-equity" in e.message for e in mismatched)
 
@@ -110,8 +116,8 @@ def test_the_netted_views_eliminate_each_companys_circular_revenue_of_net() -> N
     assert Decimal(report["total_circular"]) > 0
     for figures in report["companies"]:
         slug = figures["company"].lower()
-        entries, errors, _ = load([BOOKS / f"{slug}.netted.beancount"])
-        assert errors == ()
+        entries, errors, _ = _beancount(BOOKS / f"{slug}.netted.beancount")
+        assert errors == []
         assert _eliminated(entries) == Decimal(figures["circular"]), figures["company"]
 
 
@@ -146,7 +152,7 @@ def test_eliminations_already_loaded_are_not_added_twice(books: Path, tmp_path: 
         f'include "{out / "nvidia.eliminations.beancount"}"\n',
         encoding="utf-8",
     )
-    entries, errors, _ = load([view])
+    entries, errors, _ = _beancount(view)
     assert any("already loaded" in e.message for e in errors)
     assert _eliminated(entries) == Decimal(
         next(c["circular"] for c in _net_json()["companies"] if c["company"] == "Nvidia")
@@ -175,6 +181,38 @@ def test_after_an_edit_only_the_edited_book_is_read_again(books: Path) -> None:
 def test_the_other_books_are_input_files_of_the_netted_view(books: Path) -> None:
     """beancount's pickle cache and Fava's watcher go by the include list: a counterparty's
     edit must reload this ledger."""
-    _, _, options = load([books / "nvidia.netted.beancount"])
+    _, _, options = _beancount(books / "nvidia.netted.beancount")
     assert str(books / "coreweave.beancount") in options["include"]
     assert str(books / "coreweave.commitments.beancount") in options["include"]
+
+
+def test_a_book_that_loads_the_plugin_itself_is_checked_and_still_read_as_written(
+    books: Path,
+) -> None:
+    nvidia = books / "nvidia.beancount"
+    text = nvidia.read_text()
+    nvidia.write_text(
+        text.replace('option "render_commas" "TRUE"\n',
+                     f'option "render_commas" "TRUE"\nplugin "ledger.plugins.circular" "{CONFIG}"\n', 1),
+        encoding="utf-8",
+    )  # fmt: skip
+    before = _net_json()
+    result = CliRunner().invoke(app, ["net", str(books), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["companies"] == before["companies"]
+    entries, errors, _ = _beancount(nvidia)
+    assert errors == []
+    assert _eliminated(entries) == Decimal(
+        next(c["circular"] for c in before["companies"] if c["company"] == "Nvidia")
+    )
+    _drop_transaction(books / "coreweave.beancount", '"Investment from Nvidia')
+    _, errors, _ = _beancount(nvidia)
+    assert [(e.source["lineno"], e.message[:9]) for e in errors] == [
+        (_line_of(nvidia, "^deal-nv-cw-equity"), "one-sided")
+    ]
+
+
+def test_roundtrips_own_reads_run_no_plugin(books: Path) -> None:
+    entries, errors, options = load([books / "nvidia.netted.beancount"])
+    assert errors == () and _eliminated(entries) == 0
+    assert str(books / "coreweave.beancount") not in options["include"]

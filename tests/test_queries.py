@@ -14,10 +14,10 @@ from pathlib import Path
 
 import beanquery
 import pytest
+from beancount import loader
 from beancount.core import data
 from typer.testing import CliRunner
 
-from ledger.books_load import load
 from ledger.cli import app
 from ledger.netted_view import FORWARD_QUERIES, NETTED_QUERIES, queries
 
@@ -38,9 +38,10 @@ COMPANIES = [figures["company"] for figures in NET["companies"]]
 
 
 def _saved(view: Path, name: str) -> list[tuple]:
-    """Run the view's saved query ``name`` with beanquery's DB-API connection."""
-    entries, errors, options = load([view])
-    assert errors == ()
+    """Run the view's saved query ``name`` with beanquery's DB-API connection, the view loaded
+    as bean-query loads it (beancount's loader: the plugin runs)."""
+    entries, errors, options = loader._load([(str(view), True)], None, None, None)
+    assert errors == []
     [query] = [e for e in entries if isinstance(e, data.Query) and e.name == name]
     connection = beanquery.connect("beancount:", entries=entries, errors=errors, options=options)
     return connection.execute(query.query_string).fetchall()

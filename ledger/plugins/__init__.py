@@ -40,10 +40,11 @@ def run(
     entries: list[Any], options_map: dict[str, Any], config: str | None, *, eliminate: bool
 ) -> tuple[list[Any], list[PluginError]]:
     """Check this book's legs against the folder's books and, with ``eliminate``, net them."""
-    from ledger.netted import company_of, errors_in, netted, parse_settings, reading
+    from ledger.books_load import reading
+    from ledger.netted import company_of, errors_in, netted, parse_settings
 
     if reading():
-        # Loaded by roundtrip's own reader of the folder: the book is read as it is written.
+        # Loaded by roundtrip's own reader (ledger.books_load): books are read as written.
         return entries, []
     top = options_map.get("filename") or ""
     try:
