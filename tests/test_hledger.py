@@ -1,7 +1,8 @@
 """``roundtrip book --format ledger``: hledger reads the journals with beancount's income totals.
 
-Runs Debian's ``hledger`` (``.ci/run`` installs it) over the journals written from the shipped
-deals file, and compares each company's income accounts with its beancount book's.
+Runs Debian's ``hledger`` and ``ledger`` (ledger-cli; ``.ci/run`` installs both) over the
+journals written from the shipped deals file, and compares each company's income accounts with
+its beancount book's.
 """
 
 from __future__ import annotations
@@ -130,3 +131,37 @@ def test_a_title_with_a_semicolon_and_a_bar_stays_in_the_description(tmp_path: P
     assert _hledger_income(tmp_path / "openai.journal") == {
         "Income:Sales:Nvidia": Decimal("-12.50")
     }
+
+
+# -- ledger-cli reads the same journals ---------------------------------------------------------
+
+
+def _ledger_income(journal: Path) -> dict[str, Decimal]:
+    """Per income account, its balance in USD, as ledger-cli (``--pedantic``) reports it."""
+    result = subprocess.run(
+        ["ledger", "-f", str(journal), "--pedantic", "balance", "^Income", "--flat",
+         "--no-total", "-F", "%(account)|%(display_total)\n"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    found = {}
+    for line in result.stdout.splitlines():
+        account, balance = line.split("|")
+        number, currency = balance.rsplit(" ", 1)
+        assert currency == "USD"
+        found[account] = Decimal(number)
+    return found
+
+
+@pytest.mark.skipif(
+    shutil.which("ledger") is None,
+    reason="no ledger-cli installed (Debian's ledger; .ci/run installs it)",
+)
+@pytest.mark.parametrize("slug", SLUGS)
+@pytest.mark.parametrize("view", ["", ".forward"])
+def test_ledger_cli_reads_the_journals_with_beancounts_income(
+    journals: Path, slug: str, view: str
+) -> None:
+    assert _ledger_income(journals / f"{slug}{view}.journal") == _beancount_income(
+        BOOKS / f"{slug}{view}.beancount"
+    )
