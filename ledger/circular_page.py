@@ -5,7 +5,7 @@ The Fava extension (:mod:`ledger.fava_ext`) renders it; this module knows nothin
 - **per quarter**, organic and circular revenue as the loaded ledger holds them — its revenue
   accounts (``Income:Sales|Cloud|Lease|Backstop:…``, organic once the plugin has moved the
   circular part out) and ``Income:Circular:…`` — so the page agrees with Fava's own income
-  statement and with the saved query ``organic-vs-circular-by-quarter``;
+  statement and with the saved query ``organic-vs-circular``;
 - the company's figures of ``roundtrip net`` (gross, organic, circular, share);
 - **every cycle witness through the company** and its share of it: the witness's amount on
   each revenue edge of the cycle paid *to* the company (what the witness makes circular in

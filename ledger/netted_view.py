@@ -34,7 +34,7 @@ __all__ = [
 #: the books are the view's own folder, netted as ``roundtrip net`` does by default.
 CONFIG = "{'books': '.', 'method': 'max', 'basis': 'realized'}"
 #: The saved queries of the netted view (book plus eliminations: realized legs only).
-NETTED_QUERIES = ("organic-vs-circular-by-quarter", "circular-by-counterparty", "deals-by-status")
+NETTED_QUERIES = ("organic-vs-circular", "circular-by-counterparty", "deals-by-status")
 #: The saved queries of the forward view (book plus commitments).
 FORWARD_QUERIES = ("deals-by-status", "commitments-outstanding")
 

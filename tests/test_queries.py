@@ -66,7 +66,7 @@ def test_every_shipped_query_is_saved_in_a_view() -> None:
 
 @pytest.mark.parametrize("company", COMPANIES)
 def test_organic_and_circular_by_quarter_add_up_to_net(company: str) -> None:
-    rows = _saved(_view(company, "netted"), "organic-vs-circular-by-quarter")
+    rows = _saved(_view(company, "netted"), "organic-vs-circular")
     totals = defaultdict(Decimal)
     for quarter, revenue, amount in rows:
         assert quarter[:4].isdigit() and quarter[4:6] == "-Q"
@@ -77,7 +77,7 @@ def test_organic_and_circular_by_quarter_add_up_to_net(company: str) -> None:
 
 
 def test_nvidias_circular_revenue_falls_in_the_quarters_of_its_legs() -> None:
-    rows = _saved(_view("Nvidia", "netted"), "organic-vs-circular-by-quarter")
+    rows = _saved(_view("Nvidia", "netted"), "organic-vs-circular")
     circular = {quarter: amount for quarter, revenue, amount in rows if revenue == "circular"}
     assert set(circular) == {"2024-Q4", "2025-Q3"}
     assert sum(circular.values()) == Decimal(_figures("Nvidia")["circular"]) > 0

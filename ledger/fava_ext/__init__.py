@@ -24,6 +24,17 @@ class CircularRevenue(FavaExtensionBase):
 
     report_title = "Circular revenue"
 
+    #: The files the ledger's entries come from, found once per load (the plugin adds the
+    #: other books to the ledger's input files, so those do not say which book is this one).
+    _sources: frozenset[str] = frozenset()
+
+    def after_load_file(self) -> None:
+        """Note which files the entries come from: which company's book this ledger is."""
+        entries = self.ledger.all_entries
+        self._sources = frozenset(
+            name for entry in entries if (name := (entry.meta or {}).get("filename"))
+        )
+
     def page(self) -> CircularPage | str:
         """The page's figures, or one line saying why there are none."""
         from ledger.netted import company_of, netted, parse_settings
@@ -33,12 +44,10 @@ class CircularRevenue(FavaExtensionBase):
         except ValueError as exc:
             return str(exc)
         found = netted(settings)
-        entries = self.ledger.all_entries
-        files = {entry.meta.get("filename") for entry in entries if entry.meta}
-        company = company_of(found.read, [name for name in files if name])
+        company = company_of(found.read, self._sources)
         if company is None:
             return f"this ledger loads no single book of {settings.books}"
-        return circular_page(found, company, entries)
+        return circular_page(found, company, self.ledger.all_entries)
 
     def chart(self, page: CircularPage) -> str:
         """Organic and circular revenue per quarter, as inline SVG."""
