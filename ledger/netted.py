@@ -26,12 +26,15 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.books_load import loader_name
 from ledger.books_read import BookCache, BooksRead, read_books
 from ledger.books_write import BOOK_SUFFIX
-from ledger.model import Basis, Company, LedgerError, Period
+from ledger.model import Basis, Company, LedgerError, Leg, Period
+
+if TYPE_CHECKING:
+    from ledger.netting import NettingResult
 
 __all__ = ["Netted", "Settings", "company_of", "errors_in", "netted", "parse_settings"]
 
@@ -60,8 +63,8 @@ class Netted:
     settings: Settings
     files: tuple[str, ...]
     read: BooksRead
-    legs: tuple[Any, ...]
-    result: Any
+    legs: tuple[Leg, ...]
+    result: NettingResult | None
     eliminations: dict[Company, list[Any]]
     problem: str | None
 
