@@ -67,6 +67,7 @@ def _touch(path: Path) -> Callable[[], None]:
 
 def _forget() -> None:
     netted._books.clear()
+    netted._reads.clear()
     netted._netted.clear()
 
 

@@ -36,7 +36,15 @@ from ledger.model import Basis, Company, LedgerError, Leg, Period
 if TYPE_CHECKING:
     from ledger.netting import NettingResult
 
-__all__ = ["Netted", "Settings", "company_of", "errors_in", "netted", "parse_settings"]
+__all__ = [
+    "Netted",
+    "Settings",
+    "company_of",
+    "errors_in",
+    "netted",
+    "parse_settings",
+    "read_folder",
+]
 
 _KEYS = ("books", "method", "basis", "period")
 
@@ -110,10 +118,12 @@ def parse_settings(config: str | dict[str, Any] | None, top_level: str | Path) -
 
 _lock = threading.RLock()
 _books: BookCache = {}
-_netted: dict[Settings, tuple[tuple[tuple[str, int, int], ...], Netted]] = {}
+_Stamp = tuple[tuple[str, int, int], ...]
+_reads: dict[Path, tuple[_Stamp, tuple[str, ...], BooksRead]] = {}
+_netted: dict[Settings, tuple[_Stamp, Netted]] = {}
 
 
-def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+def _folder_stamp(folder: Path) -> _Stamp:
     found = []
     for path in sorted(folder.glob(f"*{BOOK_SUFFIX}")):
         try:
@@ -124,15 +134,33 @@ def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
+def read_folder(folder: Path) -> tuple[tuple[str, ...], BooksRead]:
+    """The folder's ``*.beancount`` files (absolute) and its books read and reconciled.
+
+    Cached while no file of the folder changes; when one does, only the changed books are
+    loaded again (what the check-only plugin needs: no netting).
+    """
+    with _lock:
+        return _read_folder(folder)[1:]
+
+
+def _read_folder(folder: Path) -> tuple[_Stamp, tuple[str, ...], BooksRead]:
+    stamp = _folder_stamp(folder)
+    kept = _reads.get(folder)
+    if kept is None or kept[0] != stamp:
+        files = tuple(str(folder / name) for name, _, _ in stamp)
+        kept = (stamp, files, read_books(folder, cache=_books))
+        _reads[folder] = kept
+    return kept
+
+
 def netted(settings: Settings) -> Netted:
     """The folder's books read and netted: cached while no book of the folder changes."""
     with _lock:
-        stamp = _folder_stamp(settings.books)
+        stamp, files, read = _read_folder(settings.books)
         kept = _netted.get(settings)
         if kept is not None and kept[0] == stamp:
             return kept[1]
-        read = read_books(settings.books, cache=_books)
-        files = tuple(str(settings.books / name) for name, _, _ in stamp)
         found = _net(settings, files, read)
         _netted[settings] = (stamp, found)
         return found

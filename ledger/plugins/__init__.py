@@ -41,7 +41,7 @@ def run(
 ) -> tuple[list[Any], list[PluginError]]:
     """Check this book's legs against the folder's books and, with ``eliminate``, net them."""
     from ledger.books_load import reading
-    from ledger.netted import company_of, errors_in, netted, parse_settings
+    from ledger.netted import company_of, errors_in, netted, parse_settings, read_folder
 
     if reading():
         # Loaded by roundtrip's own reader (ledger.books_load): books are read as written.
@@ -53,17 +53,18 @@ def run(
         return entries, [_error(top, 0, str(exc))]
     if not settings.books.is_dir():
         return entries, [_error(top, 0, f"config: no folder of books {settings.books}")]
-    found = netted(settings)
+    folder_files, read = read_folder(settings.books)
     files = options_map.get("include") or [top]
-    company = company_of(found.read, files)
+    company = company_of(read, files)
     if company is None:
         message = f"this ledger loads no single book of {settings.books} (or loads several)"
         return entries, [_error(top, 0, message)]
-    _depend_on(options_map, found.files)
+    _depend_on(options_map, folder_files)
     where = {(e.meta.get("filename"), e.meta.get("lineno")): e for e in entries}
-    errors = [_located(error, where) for error in errors_in(found.read, files)]
+    errors = [_located(error, where) for error in errors_in(read, files)]
     if not eliminate:
         return entries, errors
+    found = netted(settings)
     if found.result is None:
         return entries, [*errors, _error(top, 0, f"cannot net the web: {found.problem}")]
     if any(_is_elimination(entry) for entry in entries):
