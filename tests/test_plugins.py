@@ -145,10 +145,10 @@ def test_eliminations_already_loaded_are_not_added_twice(books: Path, tmp_path: 
     out = tmp_path / "eliminations"
     result = CliRunner().invoke(app, ["net", str(books), "--eliminations", str(out)])
     assert result.exit_code == 0, result.output
-    view = books / "nvidia.both.beancount"
+    view = books.parent / "nvidia-both.beancount"
     view.write_text(
         'option "title" "Nvidia"\n'
-        f'plugin "ledger.plugins.circular" "{CONFIG}"\n'
+        "plugin \"ledger.plugins.circular\" \"{'books': 'books'}\"\n"
         f'include "{out / "nvidia.eliminations.beancount"}"\n',
         encoding="utf-8",
     )
@@ -216,3 +216,23 @@ def test_roundtrips_own_reads_run_no_plugin(books: Path) -> None:
     entries, errors, options = load([books / "nvidia.netted.beancount"])
     assert errors == () and _eliminated(entries) == 0
     assert str(books / "coreweave.beancount") not in options["include"]
+
+
+def test_a_period_in_the_config_eliminates_the_circular_revenue_of_that_period(
+    books: Path,
+) -> None:
+    result = CliRunner().invoke(app, ["net", str(BOOKS), "--period", "2025", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    in_2025 = next(c for c in json.loads(result.stdout)["companies"] if c["company"] == "Nvidia")
+    # Outside the folder: a file in it that includes a book is read as that company's book.
+    view = books.parent / "nvidia-2025.beancount"
+    view.write_text(
+        'option "title" "Nvidia 2025"\n'
+        "plugin \"ledger.plugins.circular\" \"{'books': 'books', 'period': '2025'}\"\n"
+        'include "books/nvidia.beancount"\n',
+        encoding="utf-8",
+    )
+    entries, errors, _ = _beancount(view)
+    assert errors == []
+    assert _eliminated(entries) == Decimal(in_2025["circular"]) > 0
+    assert {e.date.year for e in entries if getattr(e, "flag", None) == ELIMINATION_FLAG} == {2025}
