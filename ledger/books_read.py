@@ -16,6 +16,8 @@ books.
 - ``<slug>.commitments.beancount``: the commitments of the book ``<slug>.beancount``, loaded
   together with it as one ledger (the book first: its options count);
 - ``<slug>.forward.beancount``: a view (it includes the two above); not read for legs;
+- ``<slug>.netted.beancount``: a view (the book with roundtrip's plugin, saved queries and
+  Fava page, :mod:`ledger.netted_view`); not read for legs;
 - ``<slug>.eliminations.beancount``: netting's write-back; not read for legs, but
   :func:`check_books` bean-checks it with its book (it may include the book itself);
 - any other file: a **book**, unless another book of the folder (or its commitments)
@@ -69,6 +71,7 @@ from ledger.books_write import (
     COMMITMENTS_SUFFIX,
     ELIMINATIONS_SUFFIX,
     FORWARD_SUFFIX,
+    NETTED_SUFFIX,
     phrase,
 )
 from ledger.model import (
@@ -106,7 +109,9 @@ class BooksRead:
     order; ``ordinary`` counts per company the transactions that are not legs (left alone);
     ``errors`` holds every loader and reconciliation problem. Legs are returned even when
     errors are, so that a caller can show what was read; a caller that must stop raises
-    :class:`~ledger.model.BadInput`.
+    :class:`~ledger.model.BadInput`. ``loader_errors`` are those of ``errors`` that beancount's
+    loader itself reported (what a beancount plugin must not report again); ``books`` names
+    each company's book file.
     """
 
     legs: tuple[Leg, ...]
@@ -114,6 +119,8 @@ class BooksRead:
     companies: tuple[Company, ...]
     errors: tuple[LedgerError, ...]
     ordinary: dict[Company, int] = field(default_factory=dict)
+    loader_errors: tuple[LedgerError, ...] = ()
+    books: dict[Company, str] = field(default_factory=dict)
 
     @property
     def ordinary_total(self) -> int:
@@ -147,6 +154,8 @@ class _Book(NamedTuple):
     broken: frozenset[Key]
     ordinary: int
     includes: frozenset[str]
+    loader_errors: tuple[LedgerError, ...] = ()
+    stamp: tuple[tuple[str, int, int], ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,6 +178,7 @@ def _role_of(path: Path) -> str:
     for suffix, role in (
         (COMMITMENTS_SUFFIX, "commitments"),
         (FORWARD_SUFFIX, "view"),
+        (NETTED_SUFFIX, "view"),
         (ELIMINATIONS_SUFFIX, "eliminations"),
     ):
         if name.endswith(suffix):
@@ -179,7 +189,13 @@ def _role_of(path: Path) -> str:
 def _stem(path: Path) -> str:
     """The ``<slug>`` of any of a company's files."""
     name = path.name
-    for suffix in (COMMITMENTS_SUFFIX, FORWARD_SUFFIX, ELIMINATIONS_SUFFIX, BOOK_SUFFIX):
+    for suffix in (
+        COMMITMENTS_SUFFIX,
+        FORWARD_SUFFIX,
+        NETTED_SUFFIX,
+        ELIMINATIONS_SUFFIX,
+        BOOK_SUFFIX,
+    ):
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return path.stem
@@ -239,11 +255,17 @@ def book_sets(paths: Path | str | Sequence[Path | str]) -> tuple[list[BookSet], 
 # Reading
 
 
+#: What :func:`read_books` keeps between calls when given a ``cache``: per company's files,
+#: the book as read, valid while none of its files changes (size and mtime).
+BookCache = dict[BookSet, tuple[_Book, list[LedgerError]]]
+
+
 def read_books(
     paths: Path | str | Sequence[Path | str],
     *,
     standalone: bool = False,
     on_progress: Progress | None = None,
+    cache: BookCache | None = None,
 ) -> BooksRead:
     """Read a set of books back into legs and reconcile every mirrored pair.
 
@@ -255,6 +277,8 @@ def read_books(
         paths: a folder, a book file, or a list of book files.
         standalone: also check each book alone and with its eliminations.
         on_progress: told ``(done, total)`` after each company's files are read.
+        cache: books read before, reused while their files are unchanged (a long-lived
+            reader, such as a beancount plugin under Fava, reloads only what was edited).
 
     Returns:
         The legs, prices and companies found, and every problem (see the module
@@ -263,9 +287,9 @@ def read_books(
     sets, errors = book_sets(paths)
     read: list[tuple[BookSet, _Book, list[LedgerError]]] = []
     for done, book_set in enumerate(sets, 1):
-        book, book_errors = _read_book(book_set)
+        book, book_errors = _cached_read(book_set, cache)
         if standalone:
-            book_errors += _standalone_errors(book_set, book_errors)
+            book_errors = book_errors + _standalone_errors(book_set, book_errors)
         read.append((book_set, book, book_errors))
         if on_progress is not None:
             on_progress(done, len(sets))
@@ -297,7 +321,34 @@ def read_books(
         companies=tuple(book.company for book in books),
         errors=tuple(dict.fromkeys([*errors, *reconcile_errors, *price_errors])),
         ordinary={book.company: book.ordinary for book in books},
+        loader_errors=tuple(e for book in books for e in book.loader_errors),
+        books=owners,
     )
+
+
+def _stamp(paths: Sequence[Path | str]) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and mtime of each file: what says a cached read is still the file's."""
+    found = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            found.append((str(path), -1, -1))
+        else:
+            found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+def _cached_read(book_set: BookSet, cache: BookCache | None) -> tuple[_Book, list[LedgerError]]:
+    """:func:`_read_book`, or its earlier answer while none of the files it read changed."""
+    if cache is not None and book_set in cache:
+        book, errors = cache[book_set]
+        if _stamp([name for name, _, _ in book.stamp]) == book.stamp:
+            return book, errors
+    book, errors = _read_book(book_set)
+    if cache is not None:
+        cache[book_set] = (book, errors)
+    return book, errors
 
 
 def check_books(
@@ -383,6 +434,8 @@ def _read_book(book_set: BookSet) -> tuple[_Book, list[LedgerError]]:
         frozenset(broken),
         ordinary,
         includes,
+        loader_errors,
+        _stamp(options.get("include", ())),
     )
     return book, errors
 

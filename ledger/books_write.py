@@ -1,4 +1,4 @@
-"""Legs -> beancount books: three files per company, every leg mirrored, rendered as text.
+"""Legs -> beancount books: four files per company, every leg mirrored, rendered as text.
 
 In: legs (and optionally :class:`~ledger.model.Price` marks and companies that must get a book
 even without legs). Out, per company ``<slug>`` (its account component lowercased: ``xAI`` ->
@@ -18,7 +18,12 @@ even without legs). Out, per company ``<slug>`` (its account component lowercase
 ``<slug>.forward.beancount``
     **The forward view**: ``include``s both, so ``fava books/<slug>.forward.beancount`` shows
     what happened and what is promised; Fava's tag filter (``#contracted``) or bean-query
-    (``WHERE 'contracted' IN tags``) selects the signed part.
+    (``WHERE 'contracted' IN tags``) selects the signed part; saved queries for deals by
+    status and commitments outstanding.
+``<slug>.netted.beancount``
+    **The netted view**: the book with roundtrip's beancount plugin (reconciliation against
+    the other books, elimination entries), Fava's Circular revenue page and the saved queries
+    (:mod:`ledger.netted_view`).
 
 ``External`` keeps no book, so its legs appear in the other company's book only. The book of
 Nvidia for ``tests/test_books_write.py``'s ``TINY`` (Nvidia invests 100 in OpenAI; OpenAI is
@@ -96,12 +101,14 @@ from ledger.model import (
     Status,
     account_component,
 )
+from ledger.netted_view import FORWARD_QUERIES, netted_view, query_lines
 
 __all__ = [
     "BOOK_SUFFIX",
     "COMMITMENTS_SUFFIX",
     "ELIMINATIONS_SUFFIX",
     "FORWARD_SUFFIX",
+    "NETTED_SUFFIX",
     "SOURCE",
     "BookFiles",
     "book_slug",
@@ -118,6 +125,8 @@ BOOKS_SET = "books"
 COMMITMENTS_SUFFIX = ".commitments.beancount"
 FORWARD_SUFFIX = ".forward.beancount"
 ELIMINATIONS_SUFFIX = ".eliminations.beancount"
+#: The netted view: the book with roundtrip's plugin, saved queries and Fava page.
+NETTED_SUFFIX = ".netted.beancount"
 
 #: Fava options every book sets (``custom "fava-option"``): thousands separators in the
 #: en_US locale, and income, liabilities and equity shown as positive numbers.
@@ -156,14 +165,18 @@ class BookFiles:
     book: str
     commitments: str
     forward: str
+    netted: str = ""
 
     def files(self) -> dict[str, str]:
         """``{file name: text}`` in the order the files are written."""
-        return {
+        files = {
             self.slug + BOOK_SUFFIX: self.book,
             self.slug + COMMITMENTS_SUFFIX: self.commitments,
             self.slug + FORWARD_SUFFIX: self.forward,
         }
+        if self.netted:
+            files[self.slug + NETTED_SUFFIX] = self.netted
+        return files
 
 
 def book_slug(company: Company) -> str:
@@ -308,8 +321,10 @@ def _company_files(company: Company, booked: list[tuple[Leg, Role]], prices: Mar
             _option("render_commas", "TRUE"),
         ],
         [f'include "{slug}{BOOK_SUFFIX}"', f'include "{slug}{COMMITMENTS_SUFFIX}"'],
+        query_lines(first, FORWARD_QUERIES),
     )
-    return BookFiles(company, slug, book, commitments, forward)
+    netted = netted_view(company, slug, currencies, first)
+    return BookFiles(company, slug, book, commitments, forward, netted)
 
 
 def _join(*blocks: Sequence[str] | str) -> str:

@@ -329,41 +329,69 @@ DbOpt = Annotated[
 ]
 
 
+class BookFormat(StrEnum):
+    """What ``roundtrip book`` writes: beancount books, or hledger/ledger-cli journals."""
+
+    BEANCOUNT = "beancount"
+    LEDGER = "ledger"
+
+
 @app.command()
 def book(
     path: PathArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the books.")] = Path("books"),
+    fmt: Annotated[
+        BookFormat,
+        typer.Option(
+            "--format", "-f", help="beancount books, or ledger: hledger/ledger-cli journals."
+        ),
+    ] = BookFormat.BEANCOUNT,
 ) -> None:
     """Write one beancount book per company from a deals file or a legs CSV.
 
     Every leg becomes one balanced transaction in each of its two books, mirrored and linked
     by ^deal-<id>. Per company: <slug>.beancount (what happened: realized legs, settled in
-    cash), <slug>.commitments.beancount (contracted and announced legs) and
-    <slug>.forward.beancount (includes both). Nothing is written unless every book passes
-    bean-check with its commitments. Progress goes to stderr when it is a terminal
-    (ROUNDTRIP_PROGRESS=1 always, 0 never).
+    cash), <slug>.commitments.beancount (contracted and announced legs),
+    <slug>.forward.beancount (includes both) and <slug>.netted.beancount (the book with
+    roundtrip's beancount plugin, Fava page and saved queries). Nothing is written unless
+    every book passes bean-check alone and with its commitments. Progress goes to stderr when
+    it is a terminal (ROUNDTRIP_PROGRESS=1 always, 0 never).
+
+    With --format ledger, the same books as hledger journals: <slug>.journal,
+    <slug>.commitments.journal and <slug>.forward.journal (hledger check --strict passes).
 
     Example: roundtrip book books/deals.yaml --out books/
     """
-    from ledger.beancount_io import write_books
     from ledger.model import BadInput
     from ledger.output_set import refuse_inputs
 
+    if fmt is BookFormat.LEDGER:
+        from ledger.books_hledger import write_journals as write
+    else:
+        from ledger.beancount_io import write_books as write
     try:
         refuse_inputs(out, [path])
         steps = _Steps()
         web = _read(path, steps)
         with steps.counted(f"writing and checking the books in {out}") as progress:
-            written = write_books(web.legs, out, web.prices, web.companies, on_progress=progress)
+            if fmt is BookFormat.LEDGER:
+                written = write(web.legs, out, web.prices, web.companies)
+            else:
+                written = write(web.legs, out, web.prices, web.companies, on_progress=progress)
     except BadInput as error:
         _fail(error.errors)
     books = [p for p in written if p.name.count(".") == 1]
-    typer.echo(
-        f"wrote the books of {len(books)} companies ({len(web.legs)} legs) to {out}/: "
+    files = (
         "book, commitments, forward view"
+        if fmt is BookFormat.LEDGER
+        else "book, commitments, forward view, netted view"
     )
-    for start in range(0, len(written), 3):
-        typer.echo("  " + "  ".join(p.name for p in written[start : start + 3]))
+    typer.echo(
+        f"wrote the books of {len(books)} companies ({len(web.legs)} legs) to {out}/: {files}"
+    )
+    per_company = len(written) // max(len(books), 1)
+    for start in range(0, len(written), per_company):
+        typer.echo("  " + "  ".join(p.name for p in written[start : start + per_company]))
 
 
 @app.command()
