@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -138,13 +138,18 @@ def _emit_with(write: Callable[[TextIO], object], out: Path | None) -> None:
         write(sys.stdout)
         sys.stdout.flush()
         return
+    from ledger.model import CannotWrite
+
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         with tmp.open("w", encoding="utf-8") as stream:
             write(stream)
         tmp.replace(out)
+    except OSError as error:
+        raise CannotWrite.of(error, out) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
     _err(f"wrote {out}")
 
 
@@ -708,8 +713,22 @@ def _interrupted() -> None:
     sys.exit(EXIT_INTERRUPTED)
 
 
+def _environment(errors: tuple[LedgerError, ...]) -> None:
+    """An environment problem (the machine, not the input): one line, exit 1."""
+    _err(f"{'; '.join(str(e) for e in errors)}; nothing was written.")
+    sys.exit(EXIT_FINDINGS)
+
+
 def main() -> None:
-    """Console entry point: usage errors exit 1, as the spec's exit codes say (click says 2)."""
+    """Console entry point, and the one place exceptions become exit codes and one line.
+
+    Usage errors exit 1, as the spec's exit codes say (click says 2); bad input has exited 2
+    in the verb. A write the machine refused, a missing tool or any other failure of the
+    environment exits 1 with one line; so does a bug, as "internal error" — never a
+    traceback, unless ROUNDTRIP_TRACEBACK=1 asks for one.
+    """
+    from ledger.model import EnvironmentProblem
+
     try:
         code = app(standalone_mode=False)
     except _UsageError as error:
@@ -725,6 +744,19 @@ def main() -> None:
         # The reader of stdout went away (| head): not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_FINDINGS)
+    except EnvironmentProblem as error:
+        _environment(error.errors)
+    except OSError as error:
+        where = error.filename or "roundtrip"
+        _environment((LedgerError(str(where), 0, str(error.strerror or error)),))
+    except Exception as error:
+        if os.environ.get("ROUNDTRIP_TRACEBACK") == "1":
+            raise
+        _err(
+            f"internal error: {type(error).__name__}: {error} (a bug in roundtrip: please "
+            "report it with the command; ROUNDTRIP_TRACEBACK=1 shows where)"
+        )
         sys.exit(EXIT_FINDINGS)
     if code == EXIT_INTERRUPTED:  # typer's form of Ctrl-C: Exit(130), without a word
         _interrupted()

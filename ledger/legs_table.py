@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ from ledger.legs_csv import (
     _parse_units,
 )
 from ledger.legs_frame import LEG_COLUMNS, PROVENANCE_COLUMNS
-from ledger.model import BadInput, LedgerError, to_cents
+from ledger.model import BadInput, CannotWrite, LedgerError, to_cents
 from ledger.validate import row_checks, web_checks
 
 __all__ = [
@@ -602,5 +603,8 @@ def write_legs_parquet(frame: pd.DataFrame, path: Path) -> None:
     try:
         pq.write_table(pa.table(columns), tmp)
         tmp.replace(path)
+    except OSError as error:
+        raise CannotWrite.of(error, path) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)

@@ -41,7 +41,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.model import BadInput, LedgerError
+from ledger.model import BadInput, CannotWrite, LedgerError
 
 try:
     import fcntl
@@ -194,7 +194,9 @@ def staged(
             folder's set does not own (eliminations among books would be read as books).
 
     Raises:
-        BadInput: a refusal or a failed write, naming the folder or file; nothing changed.
+        BadInput: a refusal (an input as the output, a folder of another kind); nothing changed.
+        CannotWrite: a failed write (a full disk, a read-only folder), naming the folder or
+            file; nothing changed.
     """
     out_dir = Path(out_dir)
     refuse_inputs(out_dir, inputs)
@@ -338,10 +340,9 @@ def _commit(
         raise _write_error(exc, out_dir) from None
 
 
-def _write_error(exc: OSError, out_dir: Path) -> BadInput:
-    """A failed file-system call as the user's error, naming the file it failed on."""
-    where = getattr(exc, "filename", None) or out_dir
-    return BadInput([LedgerError(str(where), 0, f"cannot write: {exc.strerror or exc}")])
+def _write_error(exc: OSError, out_dir: Path) -> CannotWrite:
+    """A failed file-system call as an environment problem, naming the file it failed on."""
+    return CannotWrite.of(exc, getattr(exc, "filename", None) or out_dir)
 
 
 def _move_aside(out_dir: Path, staging: Path, name: str) -> None:
