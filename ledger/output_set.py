@@ -205,7 +205,12 @@ def staged(
         created, old = _open(out_dir, kind, foreign, lock)
         try:
             try:
-                yield Stage(out_dir, staging / "new")
+                try:
+                    yield Stage(out_dir, staging / "new")
+                except OSError as exc:
+                    if not _in_stage(exc, staging):
+                        raise
+                    raise _write_error(exc, out_dir, staging) from None
                 _commit(out_dir, staging, kind, old, inputs)
             finally:
                 if staging.exists():
@@ -236,7 +241,7 @@ def _open(
     except OSError as exc:
         lock.close()
         _remove_empty(created)
-        raise _write_error(exc, out_dir) from None
+        raise _write_error(exc, out_dir, out_dir / STAGING) from None
     except BaseException:
         lock.close()
         _remove_empty(created)
@@ -337,12 +342,25 @@ def _commit(
         _fsync_dir(out_dir)
     except OSError as exc:
         _roll_back(out_dir, staging)
-        raise _write_error(exc, out_dir) from None
+        raise _write_error(exc, out_dir, staging) from None
 
 
-def _write_error(exc: OSError, out_dir: Path) -> CannotWrite:
-    """A failed file-system call as an environment problem, naming the file it failed on."""
-    return CannotWrite.of(exc, getattr(exc, "filename", None) or out_dir)
+def _in_stage(exc: OSError, staging: Path) -> bool:
+    """Whether a failure in a writer's block is a write of the stage (a full disk: no name)."""
+    return exc.filename is None or Path(exc.filename).is_relative_to(staging)
+
+
+def _write_error(exc: OSError, out_dir: Path, staging: Path | None = None) -> CannotWrite:
+    """A failed file-system call as an environment problem, naming the file it failed on.
+
+    A staged file is named by its final path: the staging folder is no name a user knows.
+    """
+    where = Path(exc.filename) if exc.filename else out_dir
+    if staging is not None and where.is_relative_to(staging / "new"):
+        where = out_dir / where.relative_to(staging / "new")
+    elif staging is not None and where.is_relative_to(staging):
+        where = out_dir
+    return CannotWrite.of(exc, where)
 
 
 def _move_aside(out_dir: Path, staging: Path, name: str) -> None:
