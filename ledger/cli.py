@@ -1,8 +1,10 @@
 """The ``roundtrip`` command: one verb per job, each a thin shell over the library.
 
 Every command parses its arguments, calls one library function, and renders the result. Exit
-codes: 0 ok, 1 findings or usage errors, 2 bad input (every problem is printed as
-``file:line: message [deal id]`` and nothing is written).
+codes: 0 ok, 1 findings, usage errors or a problem of the machine (a write it refused, a
+missing tool: one line), 2 bad input (every problem is printed as ``file:line: message [deal
+id]`` and nothing is written), 130 Ctrl-C. :func:`main` is the one place exceptions become
+exit codes.
 """
 
 from __future__ import annotations
