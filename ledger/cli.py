@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -140,18 +140,13 @@ def _emit_with(write: Callable[[TextIO], object], out: Path | None) -> None:
         write(sys.stdout)
         sys.stdout.flush()
         return
-    from ledger.model import CannotWrite
+    from ledger.output_set import replace_file
 
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
+    def fill(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as stream:
             write(stream)
-        tmp.replace(out)
-    except OSError as error:
-        raise CannotWrite.of(error, out) from None
-    finally:
-        with suppress(OSError):
-            tmp.unlink(missing_ok=True)
+
+    replace_file(out, fill)
     _err(f"wrote {out}")
 
 

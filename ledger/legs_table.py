@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +51,7 @@ from ledger.legs_csv import (
     _parse_units,
 )
 from ledger.legs_frame import LEG_COLUMNS, PROVENANCE_COLUMNS
-from ledger.model import BadInput, CannotWrite, LedgerError, to_cents
+from ledger.model import BadInput, LedgerError, to_cents
 from ledger.validate import row_checks, web_checks
 
 __all__ = [
@@ -599,12 +598,6 @@ def write_legs_parquet(frame: pd.DataFrame, path: Path) -> None:
     for name in ("note", "source", "units", "commodity"):
         columns[name] = pa.array(full[name].astype(str), pa.string())
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        pq.write_table(pa.table(columns), tmp)
-        tmp.replace(path)
-    except OSError as error:
-        raise CannotWrite.of(error, path) from None
-    finally:
-        with suppress(OSError):
-            tmp.unlink(missing_ok=True)
+    from ledger.output_set import replace_file
+
+    replace_file(path, lambda tmp: pq.write_table(pa.table(columns), tmp))

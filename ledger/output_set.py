@@ -35,7 +35,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
@@ -56,6 +56,7 @@ __all__ = [
     "read_manifest",
     "recover",
     "refuse_inputs",
+    "replace_file",
     "staged",
     "write_set",
 ]
@@ -247,6 +248,26 @@ def _open(
         _remove_empty(created)
         raise
     return created, old
+
+
+def replace_file(path: Path, write: Callable[[Path], object]) -> None:
+    """Write one file whole or not at all (an interrupted write leaves the old file).
+
+    ``write`` fills a hidden temporary file beside ``path``, which is then renamed over it.
+
+    Raises:
+        CannotWrite: the machine refused the write (naming ``path``); ``path`` is unchanged.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    except OSError as exc:
+        raise CannotWrite.of(exc, path) from None
+    finally:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def write_set(

@@ -13,7 +13,6 @@ from a seeded generator, so the same arguments always give the same web:
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ledger.flows import FRAME_COLUMNS
-from ledger.model import EXTERNAL, CannotWrite
+from ledger.model import EXTERNAL
 
 __all__ = ["synthetic_web", "write_web_csv"]
 
@@ -110,12 +109,6 @@ def write_web_csv(frame: pd.DataFrame, path: Path) -> None:
         "status",
         "estimate",
     ]
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        out[columns].to_csv(tmp, index=False)
-        tmp.replace(path)
-    except OSError as error:
-        raise CannotWrite.of(error, path) from None
-    finally:
-        with suppress(OSError):
-            tmp.unlink(missing_ok=True)
+    from ledger.output_set import replace_file
+
+    replace_file(path, lambda tmp: out[columns].to_csv(tmp, index=False))

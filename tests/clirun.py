@@ -41,7 +41,7 @@ class Outcome:
         return [line for line in self.err.splitlines() if line.strip()]
 
 
-def run(*args: str | Path) -> Outcome:
+def run(*args: str | Path | int) -> Outcome:
     """``roundtrip ARGS`` through the console entry point, in this process."""
     argv = ["roundtrip", *map(str, args)]
     out, err = io.StringIO(), io.StringIO()

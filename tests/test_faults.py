@@ -81,13 +81,16 @@ def _visible(folder: Path) -> dict[str, tuple[str, str]]:
     return tree(folder)
 
 
+def _simulated(path: Path, companies: int, legs: int) -> Path:
+    outcome = run("simulate", "--companies", companies, "--legs", legs, "--out", path)
+    assert outcome.code == 0, outcome
+    return path
+
+
 @pytest.fixture
 def web(tmp_path: Path) -> Path:
     """A web big enough that its books take a few seconds to write."""
-    path = tmp_path / "web.csv"
-    outcome = run("simulate", "--companies", "40", "--legs", "800", "--seed", "3", "--out", path)
-    assert outcome.code == 0, outcome
-    return path
+    return _simulated(tmp_path / "web.csv", 40, 800)
 
 
 # -- SIGKILL -----------------------------------------------------------------------------------
@@ -248,10 +251,7 @@ def _dump(db: Path) -> list[str]:
 @pytest.fixture
 def big_web(tmp_path: Path) -> Path:
     """A web whose netting, audit and load each take seconds."""
-    path = tmp_path / "big.csv"
-    outcome = run("simulate", "--companies", "120", "--legs", "8000", "--seed", "5", "--out", path)
-    assert outcome.code == 0, outcome
-    return path
+    return _simulated(tmp_path / "big.csv", 120, 8000)
 
 
 SIGINT_VERBS = {
