@@ -41,6 +41,14 @@ def _too_much_in_total() -> str:
     return HEADER + "\n" + "".join(rows)
 
 
+def _alias_bomb() -> str:
+    """YAML aliases nine deep, nine wide: 9**9 strings if anything expanded them ("billion
+    laughs")."""
+    lines = ['x0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    return "\n".join(lines) + "\n"
+
+
 def _deals(old: str, new: str) -> str:
     assert old in SMALL_DEALS
     return SMALL_DEALS.replace(old, new, 1)
@@ -164,6 +172,34 @@ INPUTS: dict[str, Bad] = {
     "deals: malformed YAML": Bad("broken.yaml", "deals: [\n", "broken.yaml:2: malformed YAML"),
     "deals: empty file": Bad("nothing.yaml", "", "nothing.yaml:1: empty deals file"),
     "deals: a list, not a mapping": Bad("list.yaml", "- 1\n- 2\n", "list.yaml:1:"),
+    "a NUL byte in a name": Bad(
+        "nul.csv", TRIANGLE.replace("OpenAI,Oracle", "OpenAI,Ora\0cle"), "nul.csv:3: payee name"
+    ),
+    "a line break in a quoted name": Bad(
+        "break.csv",
+        TRIANGLE.replace("OpenAI,Oracle", 'OpenAI,"Ora\ncle"'),
+        "break.csv:3: payee name",
+    ),
+    "a 200,000-character name": Bad(
+        "wide.csv", TRIANGLE.replace("Oracle", "O" * 200_000), "wide.csv:3: payee name"
+    ),
+    "a header of 20,000 unknown columns": Bad(
+        "columns.csv",
+        ",".join(f"c{i}" for i in range(20_000)) + "\n",
+        "columns.csv:1: missing column(s)",
+    ),
+    "deals: YAML nested 5,000 deep": Bad(
+        "deep.yaml",
+        "version: 1\ncompanies: [A, B]\ndeals: " + "[" * 5000 + "]" * 5000 + "\n",
+        "deep.yaml:3: malformed YAML",
+    ),
+    "deals: an alias bomb": Bad(
+        "bomb.yaml",
+        _deals("    amount: 50M\n", "    amount: 50M\n    note: *a8\n").replace(
+            "deals:\n", _alias_bomb() + "deals:\n", 1
+        ),
+        "bomb.yaml:",
+    ),
     "unknown file type": Bad("legs.txt", TRIANGLE, "legs.txt: not a deals file"),
     "random bytes as Parquet": Bad("noise.parquet", b"PAR1" + bytes(300), "noise.parquet"),
 }
@@ -189,6 +225,10 @@ BOOKS: dict[str, Books] = {
     "a one-sided leg": Books(
         {"openai.beancount": OPENAI_BOOK.read_text(encoding="utf-8")},
         "openai.beancount:",
+    ),
+    "an include of a missing file": Books(
+        {"a.beancount": 'option "title" "A"\ninclude "missing.beancount"\n'},
+        'File glob "missing.beancount" does not match any files',
     ),
     "a folder with no books": Books({"notes.txt": "hello\n"}, "no *.beancount books"),
 }
