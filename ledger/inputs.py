@@ -153,7 +153,12 @@ def checked_web(
 
 
 def read_web(path: Path) -> Web:
-    """Read any input roundtrip accepts (see the module table)."""
+    """Read any input roundtrip accepts (see the module table).
+
+    Raises:
+        EnvironmentProblem: a book cannot be opened (no permission): the machine's problem,
+            not the data's, so it is not one of the web's errors.
+    """
     from ledger.legs_table import PARQUET_SUFFIXES, is_parquet_folder, read_legs
 
     path = Path(path)
