@@ -76,11 +76,6 @@ def _finish(child: subprocess.Popen[bytes], seen: bytes) -> Outcome:
     return Outcome(child.returncode, out.decode(), (seen + err).decode())
 
 
-def _visible(folder: Path) -> dict[str, tuple[str, str]]:
-    """The folder's snapshot (clirun.tree): the staging folder must not be in it."""
-    return tree(folder)
-
-
 def _simulated(path: Path, companies: int, legs: int) -> Path:
     outcome = run("simulate", "--companies", companies, "--legs", legs, "--out", path)
     assert outcome.code == 0, outcome
@@ -102,22 +97,21 @@ def _killed_at_random_moments(
     reset: list[str | Path],
     reader: list[str | Path],
     seed: int,
-) -> set[str]:
-    """Run ``args`` KILLS times, SIGKILL it at a random moment, and return what was left.
+) -> None:
+    """Run ``args`` KILLS times and SIGKILL it at a random moment each time.
 
     Before each run ``reset`` writes the old set; after each kill the next command (``reader``)
     recovers the folder, which must then hold the old set or the new one, byte for byte, and
     no staging folder.
     """
     assert run(*reset).code == 0
-    old = _visible(folder)
+    old = tree(folder)
     started = time.monotonic()
     assert run(*args).code == 0
     duration = time.monotonic() - started
-    new = _visible(folder)
+    new = tree(folder)
     assert new != old
     rng = random.Random(seed)
-    seen = set()
     for _ in range(KILLS):
         assert run(*reset).code == 0
         child = _start(*args, cwd=folder.parent)
@@ -126,10 +120,8 @@ def _killed_at_random_moments(
         child.communicate()
         run(*reader)
         assert not (folder / STAGING).exists()
-        left = _visible(folder)
+        left = tree(folder)
         assert left in (old, new), "a mix of the old and the new files"
-        seen.add("old" if left == old else "new")
-    return seen
 
 
 def test_book_killed_at_random_moments_leaves_the_old_or_the_new_books(
@@ -137,14 +129,13 @@ def test_book_killed_at_random_moments_leaves_the_old_or_the_new_books(
 ) -> None:
     """Invariant: SIGKILL at any moment, then the next command: one whole set of books."""
     books = tmp_path / "books"
-    seen = _killed_at_random_moments(
+    _killed_at_random_moments(
         ["book", web, "--out", books],
         books,
         reset=["book", TRIANGLE, "--out", books],
         reader=["check", books],
         seed=13,
     )
-    assert seen <= {"old", "new"}
 
 
 def test_report_killed_at_random_moments_leaves_the_old_or_the_new_reports(
@@ -154,14 +145,13 @@ def test_report_killed_at_random_moments_leaves_the_old_or_the_new_reports(
     old_books, new_books, reports = tmp_path / "old", tmp_path / "new", tmp_path / "reports"
     assert run("book", TRIANGLE, "--out", old_books).code == 0
     assert run("book", VENDOR, "--out", new_books).code == 0
-    seen = _killed_at_random_moments(
+    _killed_at_random_moments(
         ["report", "--books", new_books, "--out", reports],
         reports,
         reset=["report", "--books", old_books, "--out", reports],
         reader=["report", "--check", "--books", new_books, "--out", reports],
         seed=16,
     )
-    assert seen <= {"old", "new"}
 
 
 # -- a full disk -------------------------------------------------------------------------------
@@ -272,14 +262,12 @@ MARKERS = {
 def test_ctrl_c_on_a_long_verb_exits_130_with_one_line_and_nothing_half_written(
     tmp_path: Path, web: Path, big_web: Path, verb: str
 ) -> None:
-    """Invariant: interrupted at any moment, the verb says so in one line and changes nothing
-    (or, when it had already finished, has written everything)."""
+    """Invariant: interrupted at any moment, the verb says so in one line and changes nothing."""
     assert run("book", TRIANGLE, "--out", tmp_path / "out").code == 0
     assert run("load", TRIANGLE, "--db", f"sqlite:///{tmp_path / 'store.db'}").code == 0
     store = _dump(tmp_path / "store.db")
     before = tree(tmp_path)
     rng = random.Random(verb)
-    interrupted = 0
     for _ in range(2):
         child = _start(*SIGINT_VERBS[verb], cwd=tmp_path)
         seen = _wait_for(child, rng.choice(MARKERS.get(verb, [b"reading"])))
@@ -287,9 +275,8 @@ def test_ctrl_c_on_a_long_verb_exits_130_with_one_line_and_nothing_half_written(
         child.send_signal(signal.SIGINT)
         outcome = _finish(child, seen)
         assert "Traceback" not in outcome.err, outcome.err
-        if outcome.code == 0:  # it had finished: everything is written
-            return
-        interrupted += 1
+        if outcome.code == 0:
+            pytest.skip(f"{verb} finished before Ctrl-C landed (a machine faster than the test)")
         assert outcome.code == 130, outcome
         assert outcome.err_lines[-1].endswith(INTERRUPTED), outcome.err_lines
         assert [line for line in outcome.err_lines if INTERRUPTED in line] == [
@@ -297,4 +284,3 @@ def test_ctrl_c_on_a_long_verb_exits_130_with_one_line_and_nothing_half_written(
         ]
         assert tree(tmp_path) == before or verb == "load"
         assert _dump(tmp_path / "store.db") == store
-    assert interrupted
