@@ -248,7 +248,7 @@ class CannotWrite(EnvironmentProblem):
 
     @classmethod
     def of(cls, error: OSError, where: object) -> CannotWrite:
-        """The error of a failed file-system call, at ``where`` (the user's path) by default."""
+        """The error of a failed file-system call, said at ``where`` (the path the user gave)."""
         return cls([LedgerError(str(where), 0, f"cannot write: {error.strerror or error}")])
 
 
