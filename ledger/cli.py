@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 from rich.console import Console
 
+from ledger.entry import EXIT_INTERRUPTED, INTERRUPTED
 from ledger.inputs import Web, read_web
 from ledger.model import Basis, LedgerError, Period, format_errors
 from ledger.render import (
@@ -52,8 +53,6 @@ app = typer.Typer(
 
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
-#: Ctrl-C: 128 + SIGINT, as shells report it.
-EXIT_INTERRUPTED = 130
 
 
 def _version(value: bool) -> None:
@@ -706,7 +705,7 @@ _UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "Usage
 
 def _interrupted() -> None:
     """Ctrl-C: every file is written under a temporary name and renamed when complete."""
-    sys.stderr.write("interrupted: stopped; no file was changed.\n")
+    sys.stderr.write(INTERRUPTED + "\n")
     sys.exit(EXIT_INTERRUPTED)
 
 

@@ -284,3 +284,23 @@ def test_ctrl_c_on_a_long_verb_exits_130_with_one_line_and_nothing_half_written(
         ]
         assert tree(tmp_path) == before or verb == "load"
         assert _dump(tmp_path / "store.db") == store
+
+
+_LOADING = """
+import builtins, sys
+real = builtins.__import__
+def importing(name, *args, **kwargs):
+    if name == "ledger.cli":
+        raise KeyboardInterrupt  # Ctrl-C while typer and rich load
+    return real(name, *args, **kwargs)
+builtins.__import__ = importing
+from ledger.entry import main
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_loads_is_one_line_too(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADING], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stderr) == (130, INTERRUPTED + "\n")
