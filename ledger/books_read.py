@@ -78,6 +78,7 @@ from ledger.model import (
     EXTERNAL,
     Company,
     DealId,
+    EnvironmentProblem,
     Kind,
     LedgerError,
     Leg,
@@ -283,6 +284,9 @@ def read_books(
     Returns:
         The legs, prices and companies found, and every problem (see the module
         docstring for the list); nothing is raised for problems in the books.
+
+    Raises:
+        EnvironmentProblem: a book cannot be opened (no permission to read it).
     """
     sets, errors = book_sets(paths)
     read: list[tuple[BookSet, _Book, list[LedgerError]]] = []
@@ -383,11 +387,27 @@ def _includes(path: Path, book: Path) -> bool:
     )
 
 
+def _require_readable(paths: list[Path]) -> None:
+    """Refuse, as the environment's problem, files that cannot be opened (no permission).
+
+    beancount's loader would raise a bare OSError on them; the CLI says this in one line and
+    exits 1, as typer does for an unreadable file argument.
+    """
+    for path in paths:
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as error:
+            message = f"cannot read: {error.strerror or error}"
+            raise EnvironmentProblem([LedgerError(str(path), 0, message)]) from None
+
+
 def _read_book(book_set: BookSet) -> tuple[_Book, list[LedgerError]]:
     """Load one company's book and commitments, and turn its legs and prices into records."""
     sources = [book_set.book] + ([book_set.commitments] if book_set.commitments else [])
-    entries, loader_errors, options = load(sources)
     filename = str(book_set.book)
+    _require_readable(sources)
+    entries, loader_errors, options = load(sources)
     names = {loader_name(p): str(p) for p in sources}
     errors = list(loader_errors)
     company = options.get("title") or _DEFAULT_TITLE

@@ -361,7 +361,16 @@ def web_drawing(
             penwidth=f"{width:.2f}",
             style="dashed" if arrow.dashed else "solid",
         )
-    svg = graph.pipe(format="svg").decode("utf-8")
+    try:
+        svg = graph.pipe(format="svg").decode("utf-8")
+    except graphviz.ExecutableNotFound:
+        from ledger.model import EnvironmentProblem, LedgerError
+
+        message = (
+            "Graphviz is not installed (HTML reports draw the web with it): "
+            "apt-get install graphviz"
+        )
+        raise EnvironmentProblem([LedgerError("dot", 0, message)]) from None
     svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.DOTALL)
     svg = svg[svg.index("<svg") :]
     return svg.replace("<svg ", '<svg class="web" ', 1)

@@ -1,8 +1,10 @@
 """The ``roundtrip`` command: one verb per job, each a thin shell over the library.
 
 Every command parses its arguments, calls one library function, and renders the result. Exit
-codes: 0 ok, 1 findings or usage errors, 2 bad input (every problem is printed as
-``file:line: message [deal id]`` and nothing is written).
+codes: 0 ok, 1 findings, usage errors or a problem of the machine (a write it refused, a
+missing tool: one line), 2 bad input (every problem is printed as ``file:line: message [deal
+id]`` and nothing is written), 130 Ctrl-C. :func:`main` is the one place exceptions become
+exit codes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 from rich.console import Console
 
+from ledger.entry import EXIT_INTERRUPTED, INTERRUPTED
 from ledger.inputs import Web, read_web
 from ledger.model import Basis, LedgerError, Period, format_errors
 from ledger.render import (
@@ -50,8 +53,6 @@ app = typer.Typer(
 
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
-#: Ctrl-C: 128 + SIGINT, as shells report it.
-EXIT_INTERRUPTED = 130
 
 
 def _version(value: bool) -> None:
@@ -135,13 +136,13 @@ def _emit_with(write: Callable[[TextIO], object], out: Path | None) -> None:
         write(sys.stdout)
         sys.stdout.flush()
         return
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
+    from ledger.output_set import replace_file
+
+    def fill(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as stream:
             write(stream)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    replace_file(out, fill)
     _err(f"wrote {out}")
 
 
@@ -766,12 +767,26 @@ _UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "Usage
 
 def _interrupted() -> None:
     """Ctrl-C: every file is written under a temporary name and renamed when complete."""
-    sys.stderr.write("interrupted: stopped; no file was changed.\n")
+    sys.stderr.write(INTERRUPTED + "\n")
     sys.exit(EXIT_INTERRUPTED)
 
 
+def _environment(errors: tuple[LedgerError, ...]) -> None:
+    """An environment problem (the machine, not the input): one line, exit 1."""
+    _err(f"{'; '.join(str(e) for e in errors)}; nothing was written.")
+    sys.exit(EXIT_FINDINGS)
+
+
 def main() -> None:
-    """Console entry point: usage errors exit 1, as the spec's exit codes say (click says 2)."""
+    """Console entry point, and the one place exceptions become exit codes and one line.
+
+    Usage errors exit 1, as the spec's exit codes say (click says 2); bad input has exited 2
+    in the verb. A write the machine refused, a missing tool or any other failure of the
+    environment exits 1 with one line; so does a bug, as "internal error" — never a
+    traceback, unless ROUNDTRIP_TRACEBACK=1 asks for one.
+    """
+    from ledger.model import EnvironmentProblem
+
     try:
         code = app(standalone_mode=False)
     except _UsageError as error:
@@ -787,6 +802,19 @@ def main() -> None:
         # The reader of stdout went away (| head): not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_FINDINGS)
+    except EnvironmentProblem as error:
+        _environment(error.errors)
+    except OSError as error:
+        where = error.filename or "roundtrip"
+        _environment((LedgerError(str(where), 0, str(error.strerror or error)),))
+    except Exception as error:
+        if os.environ.get("ROUNDTRIP_TRACEBACK") == "1":
+            raise
+        _err(
+            f"internal error: {type(error).__name__}: {error} (a bug in roundtrip: please "
+            "report it with the command; ROUNDTRIP_TRACEBACK=1 shows where)"
+        )
         sys.exit(EXIT_FINDINGS)
     if code == EXIT_INTERRUPTED:  # typer's form of Ctrl-C: Exit(130), without a word
         _interrupted()

@@ -158,6 +158,10 @@ def read_web(path: Path, on_progress: Callable[[int, int], None] | None = None) 
 
     ``on_progress(done, total)`` is told after each company's books are read (books only: the
     other inputs are read in one go).
+
+    Raises:
+        EnvironmentProblem: a book cannot be opened (no permission): the machine's problem,
+            not the data's, so it is not one of the web's errors.
     """
     from ledger.legs_table import PARQUET_SUFFIXES, is_parquet_folder, read_legs
 

@@ -42,6 +42,7 @@ import io
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -245,14 +246,20 @@ def _check_header(header: Sequence[str], filename: str) -> list[LedgerError]:
             LedgerError(
                 filename,
                 1,
-                f"unknown column(s) {', '.join(map(repr, unknown))} "
+                f"unknown column(s) {_some(unknown)} "
                 f"(optional columns are {','.join(OPTIONAL_COLUMNS)})",
             )
         )
-    repeated = sorted({column for column in header if header.count(column) > 1})
+    repeated = sorted(column for column, n in Counter(header).items() if n > 1)
     if repeated:
         errors.append(LedgerError(filename, 1, f"repeated column(s) {', '.join(repeated)}"))
     return errors
+
+
+def _some(names: list[str], shown: int = 10) -> str:
+    """The first ``shown`` names, quoted, and how many more: one line, whatever the header."""
+    text = ", ".join(map(repr, names[:shown]))
+    return text + (f" and {len(names) - shown:,} more" if len(names) > shown else "")
 
 
 def _empty_file(filename: str) -> LedgerError:

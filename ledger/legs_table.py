@@ -598,9 +598,6 @@ def write_legs_parquet(frame: pd.DataFrame, path: Path) -> None:
     for name in ("note", "source", "units", "commodity"):
         columns[name] = pa.array(full[name].astype(str), pa.string())
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        pq.write_table(pa.table(columns), tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    from ledger.output_set import replace_file
+
+    replace_file(path, lambda tmp: pq.write_table(pa.table(columns), tmp))

@@ -229,6 +229,30 @@ class BadInput(RoundtripError):
         super().__init__(format_errors(self.errors))
 
 
+class EnvironmentProblem(RoundtripError):
+    """A problem of the machine, not of the input: the CLI exits 1 with one line.
+
+    A full disk or a missing tool is not the user's data at fault, so it exits 1 where bad
+    input exits 2.
+    """
+
+    def __init__(self, errors: list[LedgerError] | tuple[LedgerError, ...]) -> None:
+        self.errors: tuple[LedgerError, ...] = tuple(errors)
+        super().__init__(format_errors(self.errors))
+
+
+class CannotWrite(EnvironmentProblem):
+    """The machine refused a write: nothing was written (every writer stages, then renames).
+
+    A full disk, a read-only or missing folder, a file where a folder goes.
+    """
+
+    @classmethod
+    def of(cls, error: OSError, where: object) -> CannotWrite:
+        """The error of a failed file-system call, said at ``where`` (the path the user gave)."""
+        return cls([LedgerError(str(where), 0, f"cannot write: {error.strerror or error}")])
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     """A half-open date range ``[start, end)``; ``None`` ends are open."""

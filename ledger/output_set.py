@@ -35,13 +35,13 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.model import BadInput, LedgerError
+from ledger.model import BadInput, CannotWrite, LedgerError
 
 try:
     import fcntl
@@ -56,6 +56,7 @@ __all__ = [
     "read_manifest",
     "recover",
     "refuse_inputs",
+    "replace_file",
     "staged",
     "write_set",
 ]
@@ -194,7 +195,9 @@ def staged(
             folder's set does not own (eliminations among books would be read as books).
 
     Raises:
-        BadInput: a refusal or a failed write, naming the folder or file; nothing changed.
+        BadInput: a refusal (an input as the output, a folder of another kind); nothing changed.
+        CannotWrite: a failed write (a full disk, a read-only folder), naming the folder or
+            file; nothing changed.
     """
     out_dir = Path(out_dir)
     refuse_inputs(out_dir, inputs)
@@ -203,7 +206,12 @@ def staged(
         created, old = _open(out_dir, kind, foreign, lock)
         try:
             try:
-                yield Stage(out_dir, staging / "new")
+                try:
+                    yield Stage(out_dir, staging / "new")
+                except OSError as exc:
+                    if not _in_stage(exc, staging):
+                        raise
+                    raise _write_error(exc, out_dir, staging) from None
                 _commit(out_dir, staging, kind, old, inputs)
             finally:
                 if staging.exists():
@@ -234,12 +242,32 @@ def _open(
     except OSError as exc:
         lock.close()
         _remove_empty(created)
-        raise _write_error(exc, out_dir) from None
+        raise _write_error(exc, out_dir, out_dir / STAGING) from None
     except BaseException:
         lock.close()
         _remove_empty(created)
         raise
     return created, old
+
+
+def replace_file(path: Path, write: Callable[[Path], object]) -> None:
+    """Write one file whole or not at all (an interrupted write leaves the old file).
+
+    ``write`` fills a hidden temporary file beside ``path``, which is then renamed over it.
+
+    Raises:
+        CannotWrite: the machine refused the write (naming ``path``); ``path`` is unchanged.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    except OSError as exc:
+        raise CannotWrite.of(exc, path) from None
+    finally:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def write_set(
@@ -335,13 +363,25 @@ def _commit(
         _fsync_dir(out_dir)
     except OSError as exc:
         _roll_back(out_dir, staging)
-        raise _write_error(exc, out_dir) from None
+        raise _write_error(exc, out_dir, staging) from None
 
 
-def _write_error(exc: OSError, out_dir: Path) -> BadInput:
-    """A failed file-system call as the user's error, naming the file it failed on."""
-    where = getattr(exc, "filename", None) or out_dir
-    return BadInput([LedgerError(str(where), 0, f"cannot write: {exc.strerror or exc}")])
+def _in_stage(exc: OSError, staging: Path) -> bool:
+    """Whether a failure in a writer's block is a write of the stage (a full disk: no name)."""
+    return exc.filename is None or Path(exc.filename).is_relative_to(staging)
+
+
+def _write_error(exc: OSError, out_dir: Path, staging: Path | None = None) -> CannotWrite:
+    """A failed file-system call as an environment problem, naming the file it failed on.
+
+    A staged file is named by its final path: the staging folder is no name a user knows.
+    """
+    where = Path(exc.filename) if exc.filename else out_dir
+    if staging is not None and where.is_relative_to(staging / "new"):
+        where = out_dir / where.relative_to(staging / "new")
+    elif staging is not None and where.is_relative_to(staging):
+        where = out_dir
+    return CannotWrite.of(exc, where)
 
 
 def _move_aside(out_dir: Path, staging: Path, name: str) -> None:

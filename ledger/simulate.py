@@ -109,6 +109,6 @@ def write_web_csv(frame: pd.DataFrame, path: Path) -> None:
         "status",
         "estimate",
     ]
-    tmp = path.with_name(path.name + ".tmp")
-    out[columns].to_csv(tmp, index=False)
-    tmp.replace(path)
+    from ledger.output_set import replace_file
+
+    replace_file(path, lambda tmp: out[columns].to_csv(tmp, index=False))

@@ -21,6 +21,7 @@ Two groups:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -302,7 +303,7 @@ def _date_limits(frame: pd.DataFrame, where: _Where) -> list[LedgerError]:
 
 
 def _name_problems(frame: pd.DataFrame, where: _Where) -> list[LedgerError]:
-    """Names too long, and names that map to one book file or account (both spellings)."""
+    """Names too long or unprintable, and names that map to one book file or account."""
     first_row: dict[str, int] = {}
     role: dict[str, str] = {}
     for column in ("payer", "payee"):
@@ -319,6 +320,13 @@ def _name_problems(frame: pd.DataFrame, where: _Where) -> list[LedgerError]:
         row = first_row[name]
         if len(name) > MAX_NAME_CHARS:
             errors.append(where.error(row, name_limit_message(role[name], name)))
+            continue
+        if any(unicodedata.category(char) == "Cc" for char in name):
+            message = (
+                f"{role[name]} name {name!r} holds a control character (a tab, a line break, a "
+                "NUL): names are printed in reports and books, so write them in printable text"
+            )
+            errors.append(where.error(row, message))
             continue
         key = collision_key(name)
         if key is None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from ledger import output_set
-from ledger.model import BadInput
+from ledger.model import BadInput, CannotWrite
 from ledger.output_set import MANIFEST, STAGING, read_manifest, recover, staged, write_set
 
 REPO = Path(__file__).parent.parent
@@ -224,7 +224,7 @@ def test_a_failing_rename_is_a_clean_error_and_the_old_set_stays(folder: Path, m
         real(src, dst)
 
     monkeypatch.setattr(output_set.os, "replace", failing)
-    with pytest.raises(BadInput, match="cannot write: No space left on device"):
+    with pytest.raises(CannotWrite, match="cannot write: No space left on device"):
         write_set(folder, NEW, "books")
     monkeypatch.setattr(output_set.os, "replace", real)
     assert _holds(folder, OLD)
