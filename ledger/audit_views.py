@@ -35,6 +35,7 @@ from typing import Any
 
 from ledger import charts
 from ledger.audit import exposure, simulate_failure, systemic_ranking
+from ledger.conventions import Conventions
 from ledger.inputs import Web
 from ledger.model import (
     EXTERNAL,
@@ -139,6 +140,24 @@ def _estimated_deals_note(deals: Sequence[str]) -> tuple[str, ...]:
         f"{len(deals)} deal{'s' if len(deals) != 1 else ''} used carry estimated amounts "
         f"(estimate: TRUE): {', '.join(deals)}.",
     )
+
+
+def _conventions_note(data: dict[str, Any]) -> tuple[str, ...]:
+    """The scenario's conventions, for a report header (absent from contracts saved before)."""
+    conventions = data.get("conventions")
+    if not conventions:
+        return ()
+    start = f" from {conventions['as_of']}" if conventions.get("as_of") else ""
+    return (f"Conventions{start}: {conventions['text']}.",)
+
+
+def _booked(data: dict[str, Any]) -> bool:
+    """Whether the baseline is the web as booked (contracts saved before say nothing: given)."""
+    return (data.get("conventions") or {}).get("baseline") == "booked"
+
+
+def _margin(data: dict[str, Any]) -> bool:
+    return (data.get("conventions") or {}).get("loss") == "margin"
 
 
 # --------------------------------------------------------------------------------------------
@@ -579,20 +598,37 @@ def _loss_sheet(data: dict[str, Any]) -> Sheet:
         if cut == 1
         else f"{failed} pays and buys {_cut_text(data['cut'])} less"
     )
+    booked, margin = _booked(data), _margin(data)
+    baseline = (
+        "the web as booked, where every company (the failing one too) pays what falls due from "
+        "its own means, and losses are scenario minus baseline"
+        if booked
+        else f"a baseline where {failed} pays and buys all as booked"
+    )
+    kept = " (at its margin under the loss convention)" if margin else ""
     notes = [
-        f"{action}; the others lose, against a baseline where {failed} pays and buys all as "
-        "booked, through three channels:",
-        "lost revenue: its vendors lose the sales and spend less in proportion, round after "
-        f"round (hit round 1 = a direct vendor of {failed});",
-        f"unpaid obligations: what is owed ({data['basis']} basis: legs not yet realized, and "
-        "loans outstanding) is cleared at once by Eisenberg-Noe: each company pays in full or "
-        "all it has, pro rata;",
+        *_conventions_note(data),
+        f"{action}; the others lose, against {baseline}, through three channels:",
+        f"lost revenue: its vendors lose the sales{kept} and spend less in proportion, round "
+        f"after round (hit round 1 = a direct vendor of {failed});",
+        f"unpaid obligations: what falls due ({data['basis']} basis: legs not yet realized, and "
+        "loans outstanding) is cleared by Eisenberg-Noe: each company pays in full or all it "
+        f"has, pro rata; a supplier of goods or services loses what it is not paid{kept};",
         f"written-down equity: stakes (equity, warrants) in {failed} and in every company that "
         "defaults.",
         "of revenue, of equity: the loss as a share of its realized revenue in the period and "
-        "of all equity it has raised (a proxy for its equity). defaults: in which round (below); "
-        f"baseline = cannot pay in full even when {failed} pays (not blamed on {failed}).",
+        "of the equity its book shows as issued. defaults: in which round (below); "
+        f"baseline = cannot pay in full even when nobody fails (not blamed on {failed}).",
     ]
+    unbooked = [
+        r["company"] for r in data["losses"] if r.get("equity_mostly_unbooked") and r in shown
+    ]
+    if unbooked:
+        notes.append(
+            f"Mostly unbooked equity: {', '.join(unbooked)} — the equity booked funds less than "
+            "half of the cash and equipment its book holds, so 'of equity' measures against a "
+            "small part of its real equity."
+        )
     if spared:
         notes.append(f"Nobody else loses anything: {', '.join(spared)}.")
     notes.append(
@@ -657,6 +693,18 @@ def _clearing_sheet(data: dict[str, Any]) -> Sheet | None:
         rows.append(("nobody owes anything", "", "", "", "", "", "", ""))
     cut = Decimal(data["cut"])
     given = "nothing" if cut == 1 else _cut_text(str(1 - cut))
+    if _booked(data):
+        worlds = (
+            f"Baseline: the web as booked (nobody fails; {failed} too pays what it can from its "
+            f"own means); scenario: {failed} pays at most {given} of what it owes. defaults: "
+            "pays less than all it owes (baseline = even when nobody fails)."
+        )
+    else:
+        worlds = (
+            f"Baseline: nobody fails ({failed} pays all it owes); scenario: {failed} pays "
+            f"{given} of what it owes, whatever it has. defaults: pays less than all it owes "
+            "(baseline = even when nobody fails)."
+        )
     columns = (
         "company",
         "owes (p̄)",
@@ -676,9 +724,8 @@ def _clearing_sheet(data: dict[str, Any]) -> Sheet | None:
             "Eisenberg–Noe (2001): each company pays its creditors pro rata the lesser of all it "
             "owes (p̄) and all it has (outside assets + what its own debtors pay it); the clearing "
             "vector p is the greatest such payment vector. ratio = p/p̄ (1 = pays in full).",
-            f"Baseline: nobody fails ({failed} pays all it owes); scenario: {failed} pays "
-            f"{given} of what it owes, whatever it has. defaults: pays less than all it owes "
-            "(baseline = even when nobody fails).",
+            worlds,
+            *_conventions_note(data),
         ),
     )
 
@@ -700,10 +747,9 @@ def _rounds_sheet(data: dict[str, Any]) -> Sheet:
         rows.append(("", "nobody", f"no other company defaults because of {failed}"))
     notes = []
     if data["baseline_defaults"]:
-        notes.append(
-            f"{', '.join(data['baseline_defaults'])} cannot pay all it owes even when {failed} "
-            "pays (a baseline default): not counted here."
-        )
+        who = ", ".join(data["baseline_defaults"])
+        when = "even when nobody fails" if _booked(data) else f"even when {failed} pays"
+        notes.append(f"{who} cannot pay all it owes {when} (a baseline default): not counted here.")
     notes.append("A company defaults when it cannot pay its obligations in full (Eisenberg-Noe).")
     return Sheet(
         title="Rounds of defaults",
@@ -736,6 +782,21 @@ def ranking_sheet(data: dict[str, Any]) -> Sheet:
         for k, r in enumerate(data["ranking"], start=1)
     )
     columns = ("rank", "company", "loss to others", "defaults caused", "loss to outsiders")
+    baseline = data.get("baseline_defaults")
+    consistent = (
+        ()
+        if baseline is None
+        else (
+            "Every failure is measured against the same baseline, the web as booked: "
+            + (
+                f"{len(baseline)} compan{'y' if len(baseline) == 1 else 'ies'} already "
+                f"default{'s' if len(baseline) == 1 else ''} there ({', '.join(baseline)}), "
+                "and no failure is blamed for that."
+                if baseline
+                else "nobody defaults there."
+            ),
+        )
+    )
     return Sheet(
         title=f"Systemic impact: what each company's failure costs the others ({data['basis']})",
         columns=columns,
@@ -746,6 +807,8 @@ def ranking_sheet(data: dict[str, Any]) -> Sheet:
             "other web companies' lost revenue + unpaid obligations + written-down equity.",
             "defaults caused: companies that default because of it (not those that would "
             f"anyway). Basis: {data['basis']}; period: {period_text(data['period'])}.",
+            *consistent,
+            *_conventions_note(data),
         ),
     )
 
@@ -1042,6 +1105,7 @@ def run_audit(
     *,
     progress: Progress | None = None,
     unit: Unit = Unit.ONE,
+    conventions: Conventions | None = None,
 ) -> tuple[list[Sheet], dict[str, Any], Callable[[], str]]:
     """Run the audit parts asked for (see the module table) and lay them out.
 
@@ -1049,7 +1113,8 @@ def run_audit(
     called after each company of the systemic ranking; ``unit`` is the display unit of the
     amounts in prose and of the HTML page (``auto``: chosen per amount in prose, per page in
     the HTML; table cells keep their exact amounts for the renderer; the JSON keeps exact
-    cents). Returns the sheets, the JSON contract,
+    cents); ``conventions`` are the stress test's (:mod:`ledger.conventions`; default: its
+    defaults). Returns the sheets, the JSON contract,
     and a callable that renders the HTML report. When the ranking runs without a failure, the
     HTML draws the failure of the most systemic company on the web.
 
@@ -1060,12 +1125,16 @@ def run_audit(
     legs, prices = web.legs, web.prices
     fraction = _fraction(cut)
     contagion = (
-        simulate_failure(legs, prices, fail, fraction, period, basis).to_json_dict()
+        simulate_failure(
+            legs, prices, fail, fraction, period, basis, conventions=conventions
+        ).to_json_dict()
         if fail is not None
         else None
     )
     ranking = (
-        systemic_ranking(legs, prices, period, basis, on_progress=progress).to_json_dict()
+        systemic_ranking(
+            legs, prices, period, basis, on_progress=progress, conventions=conventions
+        ).to_json_dict()
         if rank
         else None
     )
@@ -1087,7 +1156,9 @@ def run_audit(
         picture = None
         top = ranking["ranking"][0] if ranking and ranking["ranking"] else None
         if contagion is None and top and Decimal(top["loss_to_others"]):
-            failure = simulate_failure(legs, prices, top["company"], 1, period, basis)
+            failure = simulate_failure(
+                legs, prices, top["company"], 1, period, basis, conventions=conventions
+            )
             picture = failure.to_json_dict()
         token = _UNIT.set(unit)
         try:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 from rich.console import Console
 
+from ledger.conventions import Baseline, Loss, Means
 from ledger.inputs import Web, read_web
 from ledger.model import Basis, LedgerError, Period, format_errors
 from ledger.render import (
@@ -596,12 +597,33 @@ def audit(
     unit: UnitOpt = Unit.AUTO,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
+    # The stress test's conventions (ledger.conventions); every report states them.
+    horizon: Annotated[
+        str, typer.Option(help="Clear obligations due within this horizon: 12m, 2y or all.")
+    ] = "12m",
+    loss: Annotated[
+        Loss, typer.Option(help="A cancelled goods/services contract costs its margin or face.")
+    ] = Loss.MARGIN,
+    margin: Annotated[
+        list[str] | None, typer.Option(help="Override a margin: cloud=0.14 (repeatable).")
+    ] = None,
+    baseline: Annotated[
+        Baseline, typer.Option(help="booked: the web as booked; given: the pre-1.0 baseline.")
+    ] = Baseline.BOOKED,
+    means: Annotated[
+        Means, typer.Option(help="books: booked cash and equipment; outside: outside revenue.")
+    ] = Means.BOOKS,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Scenario date (default: the books' date).")
+    ] = None,
 ) -> None:
     """Exposure audit: concentration, commitments, vendor financing, contagion.
 
     Example: roundtrip audit books/ --fail OpenAI --cut 50
+    (--horizon all --loss face --baseline given --means outside: the figures before 1.0.)
     """
     from ledger.audit_views import run_audit
+    from ledger.conventions import from_options
     from ledger.flows import GraphError
     from ledger.model import BadInput
 
@@ -610,6 +632,10 @@ def audit(
         raise typer.BadParameter(f"unknown company {fail!r}; companies: {', '.join(web.companies)}")
     if not 0 <= cut <= 100:
         raise typer.BadParameter("--cut is a percentage between 0 and 100")
+    try:
+        conventions = from_options(horizon, loss, margin, baseline, means, as_of)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
     chosen_period = _period(period, start, end)
     console = _console()
     show_bar = rank and fmt is Format.TABLE and out is None and console.is_terminal
@@ -620,7 +646,15 @@ def audit(
             else nullcontext()
         ) as progress:
             sheets, data, html = run_audit(
-                web, chosen_period, basis, fail, cut / 100, rank, progress=progress, unit=unit
+                web,
+                chosen_period,
+                basis,
+                fail,
+                cut / 100,
+                rank,
+                progress=progress,
+                unit=unit,
+                conventions=conventions,
             )
     except BadInput as error:
         _fail(error.errors)
