@@ -264,7 +264,10 @@ def _financing_sheet(data: dict[str, Any]) -> Sheet:
         notes=(
             "vendor-financed: revenue whose buyer the seller funded, directly or through the "
             "web = the company's pro-rata circular revenue (its own money, followed through the "
-            "web in proportion, coming back as its revenue); max: the upper bound (max method).",
+            "web in proportion, coming back as its revenue); max: its share of the max method's "
+            "circulation, one maximal explanation (the total over all companies bounds circular "
+            "revenue from above; one company's share does not: roundtrip net --bounds gives its "
+            "range).",
             "in own customers: equity and loans it paid to companies that bought from it "
             "in the period.",
         ),
@@ -479,8 +482,12 @@ def _velocity_sheet(data: dict[str, Any]) -> Sheet:
             "money come back as revenue",
         ),
         ("rounds (pro-rata)", _hhi(v["rounds"]), "times a new dollar came back as revenue"),
-        ("circular revenue (max)", _money(v["circular_revenue_max"]), "the upper bound"),
-        ("rounds (max)", _hhi(v["rounds_max"]), "rounds on the upper bound"),
+        (
+            "circular revenue (max)",
+            _money(v["circular_revenue_max"]),
+            "the upper bound on the web's total",
+        ),
+        ("rounds (max)", _hhi(v["rounds_max"]), "rounds on that upper bound"),
     )
     return Sheet(
         title="Velocity of the web",
@@ -763,10 +770,18 @@ def _rounds_sheet(data: dict[str, Any]) -> Sheet:
 def contagion_sheets(data: dict[str, Any]) -> list[Sheet]:
     """The sheets of a failure, from :meth:`ContagionReport.to_json_dict`.
 
-    Losses, the clearing vector (left out for a contract saved before it existed), rounds.
+    Losses, the clearing vector (left out for a contract saved before it existed), rounds, and
+    what the loss rests on when it was measured.
     """
+    from ledger.sensitivity_views import sensitivity_sheets
+
     clearing = _clearing_sheet(data)
-    return [_loss_sheet(data), *([clearing] if clearing else []), _rounds_sheet(data)]
+    return [
+        _loss_sheet(data),
+        *([clearing] if clearing else []),
+        _rounds_sheet(data),
+        *sensitivity_sheets(data.get("sensitivity"), _UNIT.get()),
+    ]
 
 
 def ranking_sheet(data: dict[str, Any]) -> Sheet:
@@ -1072,6 +1087,9 @@ def audit_html(
             meta.append(headline)
     if contagion:
         meta.append(f"loss to others {_text(contagion['loss_to_others'])}")
+    scenario = contagion or ranking or {}
+    if scenario.get("conventions"):
+        meta.append(f"conventions: {scenario['conventions']['text']}")
     title = f"roundtrip — {_scenario(contagion)}?" if contagion else "roundtrip — exposure audit"
     shown = [f for f in figures if f]
     return render_html_page(
@@ -1106,6 +1124,7 @@ def run_audit(
     progress: Progress | None = None,
     unit: Unit = Unit.ONE,
     conventions: Conventions | None = None,
+    sensitivity: int = 0,
 ) -> tuple[list[Sheet], dict[str, Any], Callable[[], str]]:
     """Run the audit parts asked for (see the module table) and lay them out.
 
@@ -1114,7 +1133,9 @@ def run_audit(
     amounts in prose and of the HTML page (``auto``: chosen per amount in prose, per page in
     the HTML; table cells keep their exact amounts for the renderer; the JSON keeps exact
     cents); ``conventions`` are the stress test's (:mod:`ledger.conventions`; default: its
-    defaults). Returns the sheets, the JSON contract,
+    defaults); ``sensitivity`` > 0 adds, to a failure, what its loss to the others rests on
+    (:func:`ledger.sensitivity.contagion_sensitivity`, that many estimates and deals). Returns
+    the sheets, the JSON contract,
     and a callable that renders the HTML report. When the ranking runs without a failure, the
     HTML draws the failure of the most systemic company on the web.
 
@@ -1124,13 +1145,17 @@ def run_audit(
     """
     legs, prices = web.legs, web.prices
     fraction = _fraction(cut)
-    contagion = (
-        simulate_failure(
+    contagion = None
+    if fail is not None:
+        failure = simulate_failure(
             legs, prices, fail, fraction, period, basis, conventions=conventions
-        ).to_json_dict()
-        if fail is not None
-        else None
-    )
+        )
+        contagion = failure.to_json_dict()
+        if sensitivity:
+            from ledger.sensitivity import contagion_sensitivity
+
+            rests = contagion_sensitivity(legs, prices, failure, sensitivity)
+            contagion["sensitivity"] = rests.to_json_dict()
     ranking = (
         systemic_ranking(
             legs, prices, period, basis, on_progress=progress, conventions=conventions
