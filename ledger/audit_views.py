@@ -628,7 +628,9 @@ def _loss_sheet(data: dict[str, Any]) -> Sheet:
         f"baseline = cannot pay in full even when nobody fails (not blamed on {failed}).",
     ]
     unbooked = [
-        r["company"] for r in data["losses"] if r.get("equity_mostly_unbooked") and r in shown
+        r["company"]
+        for r in data["losses"]
+        if r.get("equity_mostly_unbooked") and r["loss_share_of_equity"] and r in shown
     ]
     if unbooked:
         notes.append(
@@ -703,8 +705,10 @@ def _clearing_sheet(data: dict[str, Any]) -> Sheet | None:
     if _booked(data):
         worlds = (
             f"Baseline: the web as booked (nobody fails; {failed} too pays what it can from its "
-            f"own means); scenario: {failed} pays at most {given} of what it owes. defaults: "
-            "pays less than all it owes (baseline = even when nobody fails)."
+            f"own means); scenario: {failed} pays "
+            + ("nothing" if cut == 1 else f"at most {given}")
+            + " of what it owes. defaults: pays less than all it owes (baseline = even when "
+            "nobody fails)."
         )
     else:
         worlds = (

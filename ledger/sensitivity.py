@@ -307,8 +307,8 @@ def contagion_sensitivity(
     """What a failure's loss to the others rests on (``report``: a ContagionReport).
 
     Every run keeps the report's conventions and scenario date, so removing a leg changes
-    nothing but that leg. Only legs that can matter are tried: realized ones, and the others
-    that fall due within the horizon.
+    nothing but that leg. Only web legs that can matter are tried: realized ones, and the
+    others that fall due within the horizon (outside revenue, which only sets means, is not).
     """
     from ledger.contagion import simulate_failure
     from ledger.legs_frame import frame_of_legs
@@ -318,7 +318,7 @@ def contagion_sensitivity(
     frame = frame_of_legs(legs)
     conventions = report.conventions
     due_by = None if conventions.as_of is None else conventions.due_by(conventions.as_of)
-    counted = counted_rows(frame, report.period, report.basis)
+    counted = counted_rows(frame, report.period, report.basis, web_only=True)
     if due_by is not None:
         realized = frame["status"].astype(str).to_numpy() == Status.REALIZED.value
         counted &= realized | (pd.to_datetime(frame["date"]).to_numpy() <= np.datetime64(due_by))

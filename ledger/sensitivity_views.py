@@ -62,8 +62,8 @@ def _removal_sheet(data: dict[str, Any], unit: Unit) -> Sheet:
         notes=(
             f"{data['figure'].capitalize()}: {total} with everything. Each row solves it again "
             f"without one of the {data['top']} largest estimated legs (deal#leg) or one of the "
-            f"{data['top']} largest deals (all its legs that count); change = without - with, "
-            "also for the companies with the largest figures.",
+            f"{data['top']} largest deals (all its legs that count; legs with External are not "
+            "tried); change = without - with, also for the companies with the largest figures.",
             rests,
         ),
     )

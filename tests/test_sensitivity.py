@@ -88,17 +88,25 @@ def test_the_announced_headline_rests_on_openais_nvidia_systems():
 
 
 def test_a_failures_loss_without_the_deal_it_rests_on():
-    """F owes V 100 and has 40; failing, it costs V the 40 (face value, all due at once).
-    Without F's outside money (an estimate) F could pay nothing at baseline: the loss is 0."""
+    """F owes V 100 (an estimate) and W 20, and has 40 from outside; failing, it costs V
+    100/120 of the 40 and W 20/120 of it (face value, all due at once). Without the estimated
+    obligation to V, F pays W in full at baseline and W loses all 20; outside revenue is not
+    tried."""
     legs = [
         leg("out", EXTERNAL, "F", "sale", "40", estimate=True),
-        leg("fv", "F", "V", "sale", "100", C),
+        leg("fv", "F", "V", "sale", "100", C, estimate=True),
+        leg("fw", "F", "W", "sale", "20", C),
     ]
     conventions = Conventions(horizon_months=None, loss=Loss.FACE)
     report = simulate_failure(legs, (), "F", conventions=conventions)
     sensitivity = contagion_sensitivity(legs, (), report)
     assert sensitivity.total == 4000
-    assert {r.label: r.total for r in sensitivity.removals} == {"out#1": 0, "fv": 0, "out": 0}
+    assert {r.label: r.total for r in sensitivity.removals} == {
+        "fv#1": 2000,
+        "fv": 2000,
+        "fw": 4000,
+    }
+    assert [r.label for r in sensitivity.rests_on()] == ["fv", "fv#1"]
 
 
 runner = CliRunner()
