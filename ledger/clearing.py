@@ -39,6 +39,7 @@ __all__ = [
     "FLOAT_TOLERANCE",
     "Amount",
     "ClearingResult",
+    "FloatClearing",
     "as_fraction",
     "cents_text",
     "clearing_vector",
@@ -299,13 +300,13 @@ def _fictitious_default_exact(
 
 
 def _fictitious_default_float(
-    ob: _Obligations, assets: np.ndarray, caps: np.ndarray, tolerance: float
+    pi_t: sp.csr_matrix, assets: np.ndarray, caps: np.ndarray, tolerance: float
 ) -> tuple[np.ndarray, list[int | None], int]:
-    """Eisenberg–Noe's algorithm in float64 with sparse solves."""
-    pi_t = _relative(ob).T.tocsr()
+    """Eisenberg–Noe's algorithm in float64 with sparse solves (``pi_t``: Πᵀ, kept shares in)."""
+    n = pi_t.shape[0]
     payments = caps.copy()
-    found: list[int | None] = [None] * ob.n
-    defaulting = np.zeros(ob.n, dtype=bool)
+    found: list[int | None] = [None] * n
+    defaulting = np.zeros(n, dtype=bool)
     rounds = 0
     while True:
         received = pi_t @ payments
@@ -384,7 +385,7 @@ def clearing_vector(
     else:
         tolerance = FLOAT_TOLERANCE * max(1.0, float(sum(totals)))
         float_payments, found, rounds = _fictitious_default_float(
-            ob,
+            _relative(ob).T.tocsr(),
             np.array(assets, dtype=np.float64),
             np.array([float(c) for c in fraction_caps], dtype=np.float64),
             tolerance,
@@ -403,6 +404,32 @@ def clearing_vector(
         exact=exact,
         tolerance=tolerance,
     )
+
+
+class FloatClearing:
+    """One obligations matrix, validated once, cleared in float64 for many asset and cap vectors.
+
+    The same algorithm and tolerance as :func:`clearing_vector` with ``exact=False``, for a
+    systemic ranking that clears the same web once per failing company.
+    """
+
+    def __init__(
+        self, liabilities: Any, kept: Mapping[tuple[int, int], Fraction] | None = None
+    ) -> None:
+        ob = _obligations(liabilities, kept)
+        self.rows, self.cols = ob.rows, ob.cols
+        self.totals = ob.totals.astype(np.float64)
+        share = np.ones(len(ob.rows)) if ob.kept is None else np.array([float(s) for s in ob.kept])
+        self.kept_cents = ob.cents.astype(np.float64) * share
+        self.pi_t = _relative(ob).T.tocsr()
+        self.tolerance = FLOAT_TOLERANCE * max(1.0, float(sum(int(x) for x in ob.totals)))
+
+    def solve(self, assets: np.ndarray, caps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Payments and a "defaults" mask for these means and caps (caps within [0, totals])."""
+        payments, found, _ = _fictitious_default_float(
+            self.pi_t, assets.astype(np.float64), caps.astype(np.float64), self.tolerance
+        )
+        return payments, np.array([f is not None for f in found], dtype=bool)
 
 
 def verify_clearing(

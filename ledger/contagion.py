@@ -85,6 +85,7 @@ from ledger.model import (
     Price,
 )
 from ledger.stress_network import Network, PriceMarks, build_network, scenario_date
+from ledger.systemic import Impacts
 
 __all__ = [
     "EXACT_LIMIT",
@@ -704,13 +705,25 @@ def systemic_ranking(
     net = _network(legs, prices, period, basis, exact, conventions)
     companies = len(net.nodes) - 1
     booked = booked_baseline(net) if net.conventions.baseline is Baseline.BOOKED else None
+    # Float webs: the same equations, vectorised and prepared once (ledger.systemic).
+    impacts = None if net.exact else Impacts(net, booked)
     rows: list[SystemicImpact] = []
     for failed in range(companies):
-        report = _report(net, failed, Fraction(1), period, basis, booked)
-        caused = sum(len(names) for found, names in report.defaults if found > 0)
-        rows.append(
-            SystemicImpact(net.nodes[failed], report.loss_to_others, caused, report.external_loss)
-        )
+        if impacts is not None:
+            impact = impacts.of(failed)
+            row = SystemicImpact(
+                net.nodes[failed],
+                impact.loss_to_others,
+                impact.defaults_caused,
+                impact.external_loss,
+            )
+        else:
+            report = _report(net, failed, Fraction(1), period, basis, booked)
+            caused = sum(len(names) for found, names in report.defaults if found > 0)
+            row = SystemicImpact(
+                net.nodes[failed], report.loss_to_others, caused, report.external_loss
+            )
+        rows.append(row)
         if on_progress is not None:
             on_progress(failed + 1, companies)
     rows.sort(key=lambda row: (-row.loss_to_others, row.company))
