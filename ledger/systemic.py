@@ -24,7 +24,10 @@ from ledger.conventions import Baseline
 from ledger.model import Cents
 from ledger.stress_network import Network
 
-__all__ = ["FailureImpact", "Impacts"]
+__all__ = ["DENSE_LIMIT", "FailureImpact", "Impacts"]
+
+#: Webs of up to this many nodes get every failure's spending cuts from one dense inverse.
+DENSE_LIMIT = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +75,40 @@ class Impacts:
         self.investors = np.array([k[0] for k, _ in stakes], dtype=np.int64)
         self.investees = np.array([k[1] for k, _ in stakes], dtype=np.int64)
         self.stake_cents = np.array([c for _, c in stakes], dtype=np.float64)
+        self.cuts = self._all_cuts()
+
+    def _all_cuts(self) -> np.ndarray | None:
+        """Every failure's spending cuts at once, column f for company f (None: per failure).
+
+        With ``A = I − Q`` over all nodes, the failure of f zeroes Q's row f (it buys nothing),
+        a rank-one change: by Sherman–Morrison its cuts are ``A⁻¹e_f / (1 + Q[f]·A⁻¹e_f)``,
+        column f of ``A⁻¹`` scaled. A node the failure cannot reach gets 0, as in the solve on
+        the reached companies alone. Used when A is small enough to invert densely and
+        well-conditioned enough that the inverse checks out; otherwise each failure is solved
+        on its own.
+        """
+        n = self.n
+        if n > DENSE_LIMIT or n == 0:
+            return None
+        q = sp.csr_matrix((self.weights, (self.sellers, self.buyers)), shape=(n, n))
+        a = np.identity(n) - q.toarray()
+        try:
+            inverse = np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            return None
+        probe = np.random.default_rng(0).random(n)
+        if not np.all(np.isfinite(inverse)) or np.abs(a @ (inverse @ probe) - probe).max() > 1e-9:
+            return None
+        scale = 1.0 + np.asarray((q @ inverse).diagonal()).ravel()
+        return np.clip(inverse / scale, 0.0, 1.0)
 
     def _lost(self, failed: int) -> np.ndarray:
         """Revenue each node loses (its kept part) when ``failed`` stops buying."""
+        if self.cuts is not None:
+            x = self.cuts[:, failed]
+            return np.bincount(
+                self.sellers, weights=x[self.buyers] * self.kept_sales, minlength=self.n
+            )
         hops = shortest_path(self.purchases, unweighted=True, indices=failed)
         hops[self.ext] = np.inf  # External is reached but passes nothing on
         reached = np.flatnonzero(np.isfinite(hops))
