@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ledger.accounts import moves_cash
+from ledger.accounts import in_booked_cash
 from ledger.clearing import EXACT_LIMIT
 from ledger.conventions import Conventions, Means
 from ledger.flows import KINDS, MixedCurrencies, build_flow_graph
@@ -324,12 +324,7 @@ def _books(
     """
     cash, equipment = [0] * len(index), [0] * len(index)
     for leg in legs:
-        if (
-            leg.status is not Status.REALIZED
-            or leg.currency != currency
-            or (as_of is not None and leg.date > as_of)
-            or not moves_cash(leg.kind, leg.status)
-        ):
+        if not in_booked_cash(leg, as_of, currency):
             continue
         cents = to_cents(leg.amount)
         cash[index[leg.payee]] += cents
