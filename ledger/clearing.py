@@ -300,14 +300,28 @@ def _fictitious_default_exact(
 
 
 def _fictitious_default_float(
-    pi_t: sp.csr_matrix, assets: np.ndarray, caps: np.ndarray, tolerance: float
+    pi_t: sp.csr_matrix,
+    assets: np.ndarray,
+    caps: np.ndarray,
+    tolerance: float,
+    known: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[int | None], int]:
-    """Eisenberg–Noe's algorithm in float64 with sparse solves (``pi_t``: Πᵀ, kept shares in)."""
+    """Eisenberg–Noe's algorithm in float64 with sparse solves (``pi_t``: Πᵀ, kept shares in).
+
+    ``known`` (optional) is a set of nodes known to default at the greatest clearing vector;
+    starting from it (round 0) skips the rounds that would find them again and ends on the
+    same defaulting set, hence the same final linear system.
+    """
     n = pi_t.shape[0]
     payments = caps.copy()
     found: list[int | None] = [None] * n
     defaulting = np.zeros(n, dtype=bool)
     rounds = 0
+    if known is not None and known.any():
+        defaulting |= known
+        for i in np.flatnonzero(known).tolist():
+            found[i] = 0
+        payments[known] = _solve_defaulting(pi_t, assets, caps, defaulting)
     while True:
         received = pi_t @ payments
         new = ~defaulting & (assets + received < caps - tolerance)
@@ -317,13 +331,21 @@ def _fictitious_default_float(
         for i in np.flatnonzero(new).tolist():
             found[i] = rounds
         defaulting |= new
-        index = np.flatnonzero(defaulting)
-        others = np.flatnonzero(~defaulting)
-        block = pi_t[index][:, index]
-        system = (sp.identity(index.size, format="csc") - block).tocsc()
-        rhs = assets[index] + pi_t[index][:, others] @ caps[others]
-        solution = np.atleast_1d(spsolve(system, rhs))
-        payments[index] = np.clip(solution, 0.0, caps[index])
+        payments[defaulting] = _solve_defaulting(pi_t, assets, caps, defaulting)
+
+
+def _solve_defaulting(
+    pi_t: sp.csr_matrix, assets: np.ndarray, caps: np.ndarray, defaulting: np.ndarray
+) -> np.ndarray:
+    """What the defaulting nodes pay when the others pay in full: one sparse linear solve."""
+    index = np.flatnonzero(defaulting)
+    others = np.flatnonzero(~defaulting)
+    rows = pi_t[index]
+    block = rows[:, index]
+    system = (sp.identity(index.size, format="csc") - block).tocsc()
+    rhs = assets[index] + rows[:, others] @ caps[others]
+    solution = np.atleast_1d(spsolve(system, rhs))
+    return np.clip(solution, 0.0, caps[index])
 
 
 def clearing_vector(
@@ -424,10 +446,16 @@ class FloatClearing:
         self.pi_t = _relative(ob).T.tocsr()
         self.tolerance = FLOAT_TOLERANCE * max(1.0, float(sum(int(x) for x in ob.totals)))
 
-    def solve(self, assets: np.ndarray, caps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Payments and a "defaults" mask for these means and caps (caps within [0, totals])."""
+    def solve(
+        self, assets: np.ndarray, caps: np.ndarray, known: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Payments and a "defaults" mask for these means and caps (caps within [0, totals]).
+
+        ``known``: nodes known to default (e.g. the baseline's defaulters, when only caps were
+        lowered), to start from.
+        """
         payments, found, _ = _fictitious_default_float(
-            self.pi_t, assets.astype(np.float64), caps.astype(np.float64), self.tolerance
+            self.pi_t, assets.astype(np.float64), caps.astype(np.float64), self.tolerance, known
         )
         return payments, np.array([f is not None for f in found], dtype=bool)
 

@@ -144,7 +144,11 @@ class Impacts:
         assets, base_paid, base_defaults = self._baseline(failed)
         caps = self.clearing.totals.copy()
         caps[failed] = 0.0
-        paid, defaults = self.clearing.solve(assets, caps)
+        # Lowering one cap only lowers payments: the baseline's defaulters default again (the
+        # failed company itself pays its cap of nothing in full).
+        known = base_defaults.copy()
+        known[failed] = False
+        paid, defaults = self.clearing.solve(assets, caps, known)
         c = self.clearing
         drop = base_paid[c.rows] - paid[c.rows]
         share = np.where(drop > 0, drop, 0.0) / np.where(c.totals[c.rows] > 0, c.totals[c.rows], 1)
