@@ -672,10 +672,18 @@ def _clearing_sheet(data: dict[str, Any]) -> Sheet | None:
     if clearing is None:
         return None
     failed = data["failed"]
+    # Means from the books are worth seeing beside what each debtor owes (new contracts only).
+    books = (data.get("conventions") or {}).get("means") == "books"
+    means = {r["company"]: r.get("means") for r in data["losses"]}
+
+    def has(r: dict[str, Any]) -> tuple[str, ...]:
+        return (_money(means.get(r["company"])),) if books else ()
+
     rows = [
         (
             r["company"],
             _money(r["obligations"]),
+            *has(r),
             _money(r["baseline"]["paid"]),
             _hhi(r["baseline"]["ratio"]),
             _money(r["paid"]),
@@ -690,6 +698,7 @@ def _clearing_sheet(data: dict[str, Any]) -> Sheet | None:
             (
                 "total",
                 _money_d(_sum([r["obligations"] for r in clearing])),
+                *(("",) if books else ()),
                 _money_d(_sum([r["baseline"]["paid"] for r in clearing])),
                 "",
                 _money_d(_sum([r["paid"] for r in clearing])),
@@ -699,7 +708,7 @@ def _clearing_sheet(data: dict[str, Any]) -> Sheet | None:
             )
         )
     else:
-        rows.append(("nobody owes anything", "", "", "", "", "", "", ""))
+        rows.append(("nobody owes anything", *("" for _ in range(7 + books))))
     cut = Decimal(data["cut"])
     given = "nothing" if cut == 1 else _cut_text(str(1 - cut))
     if _booked(data):
@@ -719,6 +728,7 @@ def _clearing_sheet(data: dict[str, Any]) -> Sheet | None:
     columns = (
         "company",
         "owes (p̄)",
+        *(("means (e)",) if books else ()),
         "pays at baseline",
         "baseline ratio",
         "pays (p)",
@@ -736,6 +746,14 @@ def _clearing_sheet(data: dict[str, Any]) -> Sheet | None:
             "owes (p̄) and all it has (outside assets + what its own debtors pay it); the clearing "
             "vector p is the greatest such payment vector. ratio = p/p̄ (1 = pays in full).",
             worlds,
+            *(
+                (
+                    "means (e): what the company's book holds at the scenario date (cash and "
+                    "equipment, never below zero) plus what outsiders owe it within the horizon.",
+                )
+                if books
+                else ()
+            ),
             *_conventions_note(data),
         ),
     )
