@@ -15,11 +15,11 @@ import pytest
 
 from ledger import charts
 from ledger.audit import exposure, simulate_failure
+from ledger.audit_cells import times_cell
 from ledger.audit_views import (
     _commitment_drawing,
     _contagion_drawing,
     _loss_chart,
-    _times,
     audit_edges,
     commitment_edges,
     contagion_sheets,
@@ -540,9 +540,9 @@ def test_a_warrant_of_the_failed_company_is_not_drawn_as_a_stopped_payment():
 
 
 def test_a_tiny_multiple_is_not_shown_as_zero_and_a_missing_one_says_why():
-    assert _times("0.0026") == "0.0026×"
-    assert _times("0") == "0.00×"
-    assert _times(None) == "n/a: no revenue booked"
+    assert times_cell("0.0026") == "0.0026×"
+    assert times_cell("0") == "0.00×"
+    assert times_cell(None) == "n/a: no revenue booked"
 
 
 def test_commitment_drawing_labels_each_arrow_with_amount_and_multiple(profile):
