@@ -475,7 +475,7 @@ def net(
         str,
         typer.Option(
             help="What the headline rests on: try the N largest estimates, deals and edges "
-            "(auto: 5 on webs of up to 10,000 legs, else 0)."
+            "(auto: 5 on webs of up to 5,000 legs, else 0)."
         ),
     ] = "auto",
 ) -> None:
@@ -662,7 +662,7 @@ def audit(
         str,
         typer.Option(
             help="With --fail: what the loss rests on, trying the N largest estimates and "
-            "deals (auto: 5 on webs of up to 10,000 legs, else 0)."
+            "deals (auto: 5 on webs of up to 5,000 legs, else 0)."
         ),
     ] = "auto",
 ) -> None:

@@ -46,7 +46,7 @@ __all__ = [
 #: How many estimated legs, deals and edges are tried by default.
 DEFAULT_TOP = 5
 #: ``--sensitivity auto`` computes the table for webs of up to this many legs.
-AUTO_LEG_LIMIT = 10_000
+AUTO_LEG_LIMIT = 5_000
 
 
 @dataclass(frozen=True, slots=True)
