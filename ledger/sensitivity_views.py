@@ -48,9 +48,9 @@ def _removal_sheet(data: dict[str, Any], unit: Unit) -> Sheet:
         f"{r['label']} ({money(Decimal(r['change']), unit=Unit.BILLIONS)}B)"
         for r in data["rests_on"]
     ]
-    without = "without it" if len(moves) == 1 else "without any one of them"
+    which = "it" if len(moves) == 1 else "any one of them"
     rests = (
-        f"The headline rests on {', '.join(moves)}: {without} it moves by a tenth or more."
+        f"The headline rests on {', '.join(moves)}: remove {which} and it moves by a tenth or more."
         if moves
         else "No single estimate or deal tried moves the headline by a tenth or more."
     )
