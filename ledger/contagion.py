@@ -341,8 +341,8 @@ class ClearingRow:
     owes in the clearing), ``paid`` is p_i (rounded half to even, so ``paid + shortfall`` is
     exactly ``obligations``), ``ratio`` is the exact p_i / p̄_i (1 = pays in full). The
     ``baseline_`` fields are the same figures when nobody fails. ``defaults`` says it pays less
-    than all it owes: for the failed company that is its cut (its payments are given, not
-    cleared), for the others a default found by the clearing.
+    than all it owes: for the failed company its cut (or a default it was in already), for the
+    others a default found by the clearing.
     """
 
     company: Company
@@ -499,7 +499,7 @@ def _clearing_rows(
             obligations=scenario.obligations[i],
             paid=_paid_cents(scenario, i),
             ratio=_paid_ratio(scenario, i),
-            defaults=(cut > 0) if i == failed else scenario.default_round[i] is not None,
+            defaults=(cut > 0 and i == failed) or scenario.default_round[i] is not None,
             baseline_paid=_paid_cents(base, i),
             baseline_ratio=_paid_ratio(base, i),
             defaulted_at_baseline=base.default_round[i] is not None,
