@@ -10,7 +10,10 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.accounts import booked_cash
 from ledger.clearing import clearing_vector, verify_clearing
@@ -292,3 +295,48 @@ def test_reports_carry_their_conventions():
     assert data["margins"]["cloud"] == "0.1400"
     assert data["as_of"] == "2025-06-01" and data["due_by"] == "2026-06-01"
     assert data["text"].startswith("horizon 12 months; loss: margin (sale 75%, cloud 14%")
+
+
+# --------------------------------------------------------------------------------------------
+# The clearing with kept shares, on random matrices
+
+
+@st.composite
+def kept_matrices(draw, max_nodes=5):
+    """Small obligations matrices, outside assets, and a kept share for some obligations."""
+    n = draw(st.integers(1, max_nodes))
+    cell = st.one_of(st.just(0), st.integers(1, 500))
+    rows = [[0 if i == j else draw(cell) for j in range(n)] for i in range(n)]
+    assets = [draw(st.integers(0, 300)) for _ in range(n)]
+    share = st.fractions(min_value=0, max_value=1, max_denominator=20)
+    kept = {
+        (i, j): draw(share)
+        for i in range(n)
+        for j in range(n)
+        if rows[i][j] and draw(st.booleans())
+    }
+    return rows, assets, kept
+
+
+@settings(max_examples=150, deadline=None)
+@given(kept_matrices())
+def test_the_clearing_with_kept_shares_is_the_greatest_fixed_point(case):
+    """Invariant: p = min(pbar, e + (K∘Π)ᵀ p) holds exactly, iterating it down from pbar ends
+    at the same vector, and float mode agrees within its tolerance."""
+    liabilities, assets, kept = case
+    result = clearing_vector(liabilities, assets, kept=kept)
+    assert verify_clearing(result, liabilities, kept) == ()
+    owed = np.array(liabilities, dtype=float)
+    totals = owed.sum(axis=1)
+    keep = np.ones_like(owed)
+    for (i, j), k in kept.items():
+        keep[i, j] = float(k)
+    share = np.divide(
+        owed * keep, totals[:, None], out=np.zeros_like(owed), where=totals[:, None] > 0
+    )
+    p = totals.copy()
+    for _ in range(3000):
+        p = np.minimum(totals, np.array(assets) + share.T @ p)
+    assert np.allclose(p, [float(x) for x in result.payments], atol=1e-6)
+    floats = clearing_vector(liabilities, assets, kept=kept, exact=False)
+    assert np.allclose(floats.payments, [float(x) for x in result.payments], atol=1e-6)
