@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 from rich.console import Console
 
+from ledger.conventions import Baseline, Loss, Means
 from ledger.entry import EXIT_INTERRUPTED, INTERRUPTED
 from ledger.inputs import Web, read_web
 from ledger.model import Basis, LedgerError, Period, format_errors
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from ledger.model import Leg
     from ledger.netting import NettingResult
     from ledger.output_set import Stage
+    from ledger.sensitivity import Sensitivity
 
 app = typer.Typer(
     name="roundtrip",
@@ -505,7 +507,11 @@ def show(
 def net(
     path: PathArg,
     method: Annotated[
-        MethodName, typer.Option(help="max: the upper bound; pro-rata: provenance tracing.")
+        MethodName,
+        typer.Option(
+            help="max: the most revenue that can be round-tripped (a bound on the total; per "
+            "company one maximal explanation, --bounds gives its range); pro-rata: provenance."
+        ),
     ] = MethodName.MAX,
     basis: BasisOpt = Basis.REALIZED,
     period: PeriodOpt = None,
@@ -528,6 +534,13 @@ def net(
     cycles: Annotated[
         str, typer.Option(help="How many cycle witnesses to list, largest first, or all.")
     ] = "20",
+    sensitivity: Annotated[
+        str,
+        typer.Option(
+            help="What the headline rests on: try the N largest estimates, deals and edges "
+            "(auto: 5 on webs of up to 5,000 legs, else 0)."
+        ),
+    ] = "auto",
 ) -> None:
     """Net out circular revenue: organic vs circular revenue per company, with cycles.
 
@@ -550,6 +563,7 @@ def net(
     if bounds and chosen is not Method.MAX:
         raise typer.BadParameter("--bounds goes with --method max (pro-rata is unique)")
     shown = _cycles_shown(cycles)
+    top = _sensitivity_top(sensitivity)
     chosen_period = _period(period, start, end)
     if eliminations is not None:
         _refuse_output(eliminations, path)
@@ -571,9 +585,33 @@ def net(
         on_step=steps,
         edge_flows=fmt is Format.HTML,
     )
+    rests_on = None
+    top = _auto_top(top, len(web.frame))
+    if top and chosen is Method.MAX:
+        from ledger.sensitivity import netting_sensitivity
+
+        steps("measuring what the headline rests on")
+        rests_on = netting_sensitivity(web.frame, chosen_period, basis, result, top)
     steps("writing the output")
-    _net_outputs(result, web, path, fmt, out, eliminations, unit, shown, save, db)
+    _net_outputs(result, web, path, fmt, out, eliminations, unit, shown, save, db, rests_on)
     steps.done()
+
+
+def _sensitivity_top(text: str) -> int | None:
+    """``--sensitivity``: a count, or ``auto`` (None)."""
+    if text.strip().lower() == "auto":
+        return None
+    if not text.strip().isdigit():
+        raise typer.BadParameter(f"--sensitivity takes a number >= 0 or auto, not {text!r}")
+    return int(text)
+
+
+def _auto_top(top: int | None, legs: int) -> int:
+    from ledger.sensitivity import AUTO_LEG_LIMIT, DEFAULT_TOP
+
+    if top is not None:
+        return top
+    return DEFAULT_TOP if legs <= AUTO_LEG_LIMIT else 0
 
 
 def _cycles_shown(text: str) -> int | None:
@@ -600,6 +638,7 @@ def _net_outputs(
     shown: int | None,
     save: bool,
     db: str | None,
+    rests_on: Sensitivity | None = None,
 ) -> None:
     """Eliminations and the store, then the report (JSON streamed, never held whole)."""
     from ledger.model import BadInput
@@ -621,9 +660,13 @@ def _net_outputs(
         from ledger.jsonout import write_json
 
         data = to_json_dict(result, shown, lazy=True)
+        if rests_on is not None:
+            data["sensitivity"] = rests_on.to_json_dict()
         _emit_with(lambda stream: write_json(data, stream), out)
         return
     data = to_json_dict(result, shown)
+    if rests_on is not None:
+        data["sensitivity"] = rests_on.to_json_dict()
     from ledger.views import netting_html, netting_sheets
 
     if fmt is Format.HTML:
@@ -659,12 +702,40 @@ def audit(
     unit: UnitOpt = Unit.AUTO,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
+    # The stress test's conventions (ledger.conventions); every report states them.
+    horizon: Annotated[
+        str, typer.Option(help="Clear obligations due within this horizon: 12m, 2y or all.")
+    ] = "12m",
+    loss: Annotated[
+        Loss, typer.Option(help="A cancelled goods/services contract costs its margin or face.")
+    ] = Loss.MARGIN,
+    margin: Annotated[
+        list[str] | None, typer.Option(help="Override a margin: cloud=0.14 (repeatable).")
+    ] = None,
+    baseline: Annotated[
+        Baseline, typer.Option(help="booked: the web as booked; given: the pre-1.0 baseline.")
+    ] = Baseline.BOOKED,
+    means: Annotated[
+        Means, typer.Option(help="books: booked cash and equipment; outside: outside revenue.")
+    ] = Means.BOOKS,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Scenario date (default: the books' date).")
+    ] = None,
+    sensitivity: Annotated[
+        str,
+        typer.Option(
+            help="With --fail: what the loss rests on, trying the N largest estimates and "
+            "deals (auto: 5 on webs of up to 5,000 legs, else 0)."
+        ),
+    ] = "auto",
 ) -> None:
     """Exposure audit: concentration, commitments, vendor financing, contagion.
 
     Example: roundtrip audit books/ --fail OpenAI --cut 50
+    (--horizon all --loss face --baseline given --means outside: the figures before 1.0.)
     """
     from ledger.audit_views import run_audit
+    from ledger.conventions import from_options
     from ledger.flows import GraphError
     from ledger.model import BadInput
 
@@ -673,6 +744,11 @@ def audit(
         raise typer.BadParameter(f"unknown company {fail!r}; companies: {', '.join(web.companies)}")
     if not 0 <= cut <= 100:
         raise typer.BadParameter("--cut is a percentage between 0 and 100")
+    try:
+        conventions = from_options(horizon, loss, margin, baseline, means, as_of)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    top = _auto_top(_sensitivity_top(sensitivity), len(web.frame))
     chosen_period = _period(period, start, end)
     console = _console()
     show_bar = rank and fmt is Format.TABLE and out is None and console.is_terminal
@@ -683,7 +759,16 @@ def audit(
             else nullcontext()
         ) as progress:
             sheets, data, html = run_audit(
-                web, chosen_period, basis, fail, cut / 100, rank, progress=progress, unit=unit
+                web,
+                chosen_period,
+                basis,
+                fail,
+                cut / 100,
+                rank,
+                progress=progress,
+                unit=unit,
+                conventions=conventions,
+                sensitivity=top,
             )
     except BadInput as error:
         _fail(error.errors)

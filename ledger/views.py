@@ -139,6 +139,16 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
     ]
     if data.get("split_rule"):
         notes.append(f"Split among companies: {data['split_rule']}")
+    if data["method"] == "max":
+        notes.append(
+            "The total is an upper bound on circular revenue; a company's figure is one maximal "
+            "explanation, not a bound on that company"
+            + (
+                "; circular min/max give its range over all maximal explanations."
+                if bounds
+                else " (--bounds gives its range over all maximal explanations)."
+            )
+        )
     if any(c["estimated"] for c in data["companies"]):
         notes.append(ESTIMATE_NOTE)
     if data["method"] != "max":
@@ -155,9 +165,12 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
         sums=(("gross", ("external", "web")), ("gross", ("circular", "organic"))),
         currency=data.get("currency", "USD"),
     )
+    from ledger.sensitivity_views import sensitivity_sheets
+
+    extra = sensitivity_sheets(data.get("sensitivity"), unit)
     cycles = data["cycles"]
     if data["method"] != "max":
-        return (figures,)
+        return (figures, *extra)
     shown = cycles[:MAX_CYCLES_SHOWN]
     cycle_notes = [
         "Each cycle is money that leaves a company and comes back to it; its amount counts "
@@ -179,7 +192,7 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
         notes=tuple(cycle_notes),
         currency=data.get("currency", "USD"),
     )
-    return figures, witnesses
+    return (figures, witnesses, *extra)
 
 
 def drawing_edges(result: Any) -> list[tuple[str, str, Decimal, str, bool]]:
