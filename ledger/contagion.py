@@ -1004,7 +1004,7 @@ class ContagionReport:
         return {
             "failed": self.company,
             "cut": ratio_text(self.cut),
-            "period": {"label": self.period.label, **self.period.as_dict()},
+            "period": self.period.as_dict(),
             "basis": self.basis.value,
             "loss_to_others": cents_text(self.loss_to_others),
             "external_loss": cents_text(self.external_loss),
@@ -1213,7 +1213,7 @@ class SystemicRanking:
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON data: amounts as two-decimal strings."""
         return {
-            "period": {"label": self.period.label, **self.period.as_dict()},
+            "period": self.period.as_dict(),
             "basis": self.basis.value,
             "exact": self.exact,
             "ranking": [row.to_json_dict() for row in self.rows],
