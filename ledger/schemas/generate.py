@@ -78,7 +78,7 @@ def _document(name: str) -> list[str]:
     schema = _schema(name)
     model, command = DOCUMENTS[name]
     lines = [f"## {name}", "", f"`{command}` — schema `ledger/schemas/{name}.schema.json`.", ""]
-    lines += [schema.get("description", ""), "", f"### {model.__name__}", ""]
+    lines += [model.__doc__ or "", "", f"### {model.__name__}", ""]
     lines += _fields(schema, schema)
     for ref, node in schema.get("$defs", {}).items():
         lines += ["", f"### {ref}", "", node.get("description", ""), ""]

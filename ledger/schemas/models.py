@@ -111,12 +111,12 @@ class CycleModel(_Model):
 
 
 class NetReport(_Model):
-    """``roundtrip net --format json``: organic vs circular revenue per company, with cycles."""
+    """Organic vs circular revenue per company, with the cycle witnesses."""
 
     schema_version: Version
     method: Literal["max", "pro-rata"] = _desc("the netting method")
     basis: Basis
-    period: PeriodModel
+    period: PeriodModel = _desc("the period covered")
     currency: str = _desc("the one currency of the legs used")
     split_rule: str | None = _desc("how circular revenue was split among companies (max)")
     companies: list[NetCompany] = _desc("one row per company, by name")
@@ -235,11 +235,11 @@ class VelocityModel(_Model):
 class Exposure(_Model):
     """The exposure profile of the web (``roundtrip audit`` without ``--fail``)."""
 
-    period: PeriodModel
+    period: PeriodModel = _desc("the period covered")
     basis: Basis
     currency: str
     hhi_scale: str = _desc("the HHI scale: 0-1")
-    velocity: VelocityModel
+    velocity: VelocityModel = _desc("the web's velocity")
     estimated_deals: list[str] = _desc("deals whose estimated legs some figure rests on")
     companies: list[CompanyExposure]
 
@@ -292,7 +292,7 @@ class ClearingRowModel(_Model):
     shortfall: Money = _desc("obligations - paid")
     ratio: Ratio = _desc("paid / obligations (1: pays in full)")
     defaults: bool
-    baseline: ClearingBaseline
+    baseline: ClearingBaseline = _desc("the same figures when nobody fails")
 
 
 class Contagion(_Model):
@@ -300,7 +300,7 @@ class Contagion(_Model):
 
     failed: Company
     cut: Ratio = _desc("the spending cut, 0-1 (1: failure)")
-    period: PeriodModel
+    period: PeriodModel = _desc("the period covered")
     basis: Basis
     loss_to_others: Money = _desc("the other web companies' total loss")
     external_loss: Money = _desc("what outsiders lose")
@@ -326,14 +326,14 @@ class SystemicImpact(_Model):
 class Ranking(_Model):
     """Every company ranked by the loss its failure causes (``--all``)."""
 
-    period: PeriodModel
+    period: PeriodModel = _desc("the period covered")
     basis: Basis
     exact: bool
     ranking: list[SystemicImpact] = _desc("largest loss first, ties by name")
 
 
 class AuditReport(_Model):
-    """``roundtrip audit --format json``: the parts that ran, ``null`` for the others."""
+    """The exposure audit: the parts that ran, null for the others."""
 
     schema_version: Version
     exposure: Exposure | None = _desc("without --fail")
@@ -387,21 +387,21 @@ class LegRow(_Model):
 
 
 class ShowCompanies(_Model):
-    """``roundtrip show PATH companies --format json``."""
+    """The companies of a web."""
 
     schema_version: Version
     companies: list[CompanyRow]
 
 
 class ShowDeals(_Model):
-    """``roundtrip show PATH deals --format json``."""
+    """The deals of a web."""
 
     schema_version: Version
     deals: list[DealRow]
 
 
 class ShowLegs(_Model):
-    """``roundtrip show PATH legs --format json`` (``--format csv`` is the legs CSV itself)."""
+    """The legs of a web (``--format csv`` is the legs CSV itself)."""
 
     schema_version: Version
     legs: list[LegRow]
