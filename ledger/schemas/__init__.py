@@ -15,7 +15,8 @@ from typing import Any
 
 __all__ = ["DOCUMENT_NAMES", "SCHEMA_VERSION", "schema"]
 
-#: ``MAJOR.MINOR`` of every JSON document (``schema_version``), as in the models.
+#: ``MAJOR.MINOR`` of every JSON document (``schema_version``): the writers and the models
+#: (:mod:`ledger.schemas.models`) both take it from here.
 SCHEMA_VERSION = "1.0"
 
 #: The documents that have a schema: ``net``, ``audit``, ``show-<what>``.

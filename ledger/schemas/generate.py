@@ -132,7 +132,7 @@ With pandas: `df = pd.read_csv(path, dtype=str)`, then `df[df.table == "companie
 
 def docs_text() -> str:
     """The text of ``docs/outputs.md``."""
-    from ledger.schemas.models import SCHEMA_VERSION
+    from ledger.schemas import SCHEMA_VERSION
 
     lines = [_INTRO.format(version=SCHEMA_VERSION).rstrip("\n"), ""]
     lines += ["Documents: " + ", ".join(f"[{n}](#{n})" for n in DOCUMENTS) + ".", ""]

@@ -8,8 +8,8 @@ itself never imports pydantic to write an output: it builds plain dicts (``to_js
 that these models describe, and the tests validate real outputs against the generated schemas.
 
 To add a field: add it here (with a description), bump the minor part of
-:data:`SCHEMA_VERSION` (a new field is backwards compatible; a renamed or removed one bumps
-the major part), then regenerate.
+``ledger.schemas.SCHEMA_VERSION`` (a new field is backwards compatible; a renamed or removed
+one bumps the major part), then regenerate.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-#: ``MAJOR.MINOR`` of every document (also in ``ledger.schemas.SCHEMA_VERSION``, which the
-#: writers use without importing pydantic; a test checks they agree).
-SCHEMA_VERSION = "1.0"
+from ledger.schemas import SCHEMA_VERSION
 
 _MONEY = r"^-?[0-9]+\.[0-9]{2}$"
 _RATIO = r"^-?[0-9]+\.[0-9]{4}$"
