@@ -362,6 +362,7 @@ def leg_records(legs: Sequence[Leg]) -> list[dict[str, Any]]:
             "source": x.source,
             "units": None if x.units is None else format(x.units, "f"),
             "commodity": x.commodity,
+            "capex": x.capex,
         }
         for x in _ordered(legs)
     ]

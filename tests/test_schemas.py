@@ -137,14 +137,7 @@ def test_cycle_witnesses_are_keyed_by_their_position():
 
 @pytest.mark.parametrize(
     "source",
-    [
-        pytest.param(
-            BOOKS,
-            marks=pytest.mark.xfail(strict=True, reason="the legs CSV has no capex column yet"),
-        ),
-        TRIANGLE,
-        SMALL,
-    ],
+    [BOOKS, TRIANGLE, SMALL],
     ids=lambda p: p.name,
 )
 def test_show_legs_csv_is_the_legs_csv_and_reads_back_to_the_same_legs(source, tmp_path):

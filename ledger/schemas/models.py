@@ -382,6 +382,7 @@ class LegRow(_Model):
     source: str
     units: Number | None
     commodity: str | None
+    capex: bool = _desc("a sale the buyer capitalises as equipment (ASC 360)")
 
 
 class ShowCompanies(_Model):
