@@ -14,7 +14,9 @@ never from the data, so a verb's CSV header is the same on every run:
   ``deal``) when it has one, else its position (``cycles_index``, from 0); a list of plain
   values has the columns ``<name>_index`` and ``value``;
 - one CSV holds all tables: a leading ``table`` column, then the union of every table's
-  columns in schema order; a row fills its own table's columns, leaves the others empty.
+  columns in schema order; a row fills its own table's columns, leaves the others empty;
+  rows come in document order, each followed by the rows nested in it, so a streamed
+  ``cycles`` is written as it comes.
 
 Cells are raw: amounts as exact decimal strings (``1234.50``), shares as 4-decimal strings,
 ISO dates, ``true``/``false``, empty for null. :func:`frame` gives one table as a pandas frame

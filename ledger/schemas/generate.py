@@ -121,6 +121,8 @@ document laid flat in **one long-format CSV** (`ledger/records.py`):
   `exposure.companies.paper`); rows of a list inside a list item start with that item's
   `company` (or `deal`), else its position (`cycles_index`, from 0); a list of plain values
   has the columns `<name>_index` and `value`;
+- rows come in document order, each followed by the rows nested in it (so a CSV streams as
+  the JSON does);
 - cells are the JSON values: the same field names, decimal strings, `true`/`false`, empty for
   null.
 
