@@ -106,60 +106,22 @@ def _row_key(node: dict[str, Any], keys: dict[str, Any]) -> str | None:
     return next((k for k in _KEYS if k in node["properties"] and k not in keys), None)
 
 
-Columns = tuple[tuple[str, dict[str, Any]], ...]
+#: Stands for the data when a walk lays out the tables from the schema alone: every list then
+#: has one item, every nullable part is there, every value is None.
+_SCHEMA_ONLY: Any = object()
 
-
-def _tables(
-    root: dict[str, Any], node: dict[str, Any], name: str, keys: Columns, path: str
-) -> Iterator[Table]:
-    """The tables of one object's schema: its own row, then (depth first) its lists'.
-
-    ``name`` is the table's name, ``path`` the JSON path its lists' names start with ("" at
-    the top of the document).
-    """
-    added = _row_key(node, dict(keys))
-    inner = (*keys, (added, node["properties"][added])) if added else keys
-    columns = list(keys)
-    nested: list[Table] = []
-    _columns(root, node, "", path, inner, columns, nested)
-    yield Table(name, tuple(columns))
-    yield from nested
-
-
-def _columns(
-    root: dict[str, Any],
-    node: dict[str, Any],
-    prefix: str,
-    path: str,
-    keys: Columns,
-    columns: list[tuple[str, dict[str, Any]]],
-    nested: list[Table],
-) -> None:
-    """Add an object's leaf fields to ``columns``, its lists and nullable parts to ``nested``."""
-    for field, raw in node["properties"].items():
-        child, nullable = _resolve(root, raw)
-        child_path = f"{path}.{field}" if path else field
-        if _is_object(child) and nullable:
-            nested.extend(_tables(root, child, child_path, keys, child_path))
-        elif _is_object(child):
-            _columns(root, child, f"{prefix}{field}_", child_path, keys, columns, nested)
-        elif _is_list(child):
-            item, _ = _resolve(root, child["items"])
-            if _is_object(item):
-                own = _own_key(root, item, field)
-                position = () if own in (None, *item["properties"]) else ((own, _INDEX),)
-                nested.extend(_tables(root, item, child_path, (*keys, *position), child_path))
-            else:
-                index = (f"{field}_index", _INDEX)
-                nested.append(Table(child_path, (*keys, index, ("value", item))))
-        else:
-            columns.append((f"{prefix}{field}", raw))
+#: A walked row: ``{column: (its leaf schema, its value)}``.
+Cells = dict[str, tuple[dict[str, Any], Any]]
+Row = tuple[str, Cells]
 
 
 def layout(document: str) -> tuple[Table, ...]:
     """Every table of a document, in schema order (:mod:`ledger.schemas`)."""
     root = schema(document)
-    return tuple(_tables(root, root, document, (), ""))
+    tables: dict[str, Table] = {}
+    for name, row in _walk(root, root, document, "", {}, _SCHEMA_ONLY):
+        tables.setdefault(name, Table(name, tuple((c, leaf) for c, (leaf, _) in row.items())))
+    return tuple(tables.values())
 
 
 def header(document: str) -> tuple[str, ...]:
@@ -177,22 +139,32 @@ def rows(document: str, data: Mapping[str, Any]) -> Iterator[tuple[str, dict[str
     (a streamed ``cycles``), consumed once.
     """
     root = schema(document)
-    yield from _rows(root, root, document, "", {}, data)
+    for name, row in _walk(root, root, document, "", {}, data):
+        yield name, {column: value for column, (_, value) in row.items()}
 
 
-Row = tuple[str, dict[str, Any]]
+def _get(data: Any, field: str) -> Any:
+    return _SCHEMA_ONLY if data is _SCHEMA_ONLY else data.get(field)
 
 
-def _rows(
+def _walk(
     root: dict[str, Any],
     node: dict[str, Any],
     name: str,
     path: str,
-    keys: dict[str, Any],
-    data: Mapping[str, Any],
+    keys: Cells,
+    data: Any,
 ) -> Iterator[Row]:
+    """One object's row of table ``name``, then (depth first) the rows nested in it.
+
+    ``path`` is the JSON path its lists' table names start with ("" at the top); ``keys`` are
+    the key cells its row starts with.
+    """
     added = _row_key(node, keys)
-    inner = {**keys, added: data.get(added)} if added else keys
+    inner = keys
+    if added:
+        value = _get(data, added)
+        inner = {**keys, added: (node["properties"][added], _value(value))}
     row = dict(keys)
     later: list[Iterator[Row]] = []
     _fill(root, node, "", path, inner, data, row, later)
@@ -201,29 +173,34 @@ def _rows(
         yield from part
 
 
+def _value(value: Any) -> Any:
+    return None if value is _SCHEMA_ONLY else value
+
+
 def _fill(
     root: dict[str, Any],
     node: dict[str, Any],
     prefix: str,
     path: str,
-    keys: dict[str, Any],
-    data: Mapping[str, Any],
-    row: dict[str, Any],
+    keys: Cells,
+    data: Any,
+    row: Cells,
     later: list[Iterator[Row]],
 ) -> None:
+    """Put an object's leaf fields in ``row``; its lists and nullable parts go ``later``."""
     for field, raw in node["properties"].items():
         child, nullable = _resolve(root, raw)
         child_path = f"{path}.{field}" if path else field
-        value = data.get(field)
+        value = _get(data, field)
         if _is_object(child) and nullable:
             if value is not None:
-                later.append(_rows(root, child, child_path, child_path, keys, value))
+                later.append(_walk(root, child, child_path, child_path, keys, value))
         elif _is_object(child):
             _fill(root, child, f"{prefix}{field}_", child_path, keys, value, row, later)
         elif _is_list(child):
             later.append(_list_rows(root, child, field, child_path, keys, value))
         else:
-            row[f"{prefix}{field}"] = value
+            row[f"{prefix}{field}"] = (raw, _value(value))
 
 
 def _list_rows(
@@ -231,18 +208,19 @@ def _list_rows(
     child: dict[str, Any],
     field: str,
     path: str,
-    keys: dict[str, Any],
+    keys: Cells,
     values: Iterable[Any],
 ) -> Iterator[Row]:
     item, _ = _resolve(root, child["items"])
+    items = [_SCHEMA_ONLY] if values is _SCHEMA_ONLY else values
     if not _is_object(item):
-        for i, value in enumerate(values):
-            yield path, {**keys, f"{field}_index": i, "value": value}
+        for i, value in enumerate(items):
+            yield path, {**keys, f"{field}_index": (_INDEX, i), "value": (item, _value(value))}
         return
     own = _own_key(root, item, field)
-    for i, value in enumerate(values):
-        item_keys = keys if own in (None, *item["properties"]) else {**keys, own: i}
-        yield from _rows(root, item, path, path, item_keys, value)
+    for i, value in enumerate(items):
+        item_keys = keys if own in (None, *item["properties"]) else {**keys, own: (_INDEX, i)}
+        yield from _walk(root, item, path, path, item_keys, value)
 
 
 def _cell(value: Any) -> str:
