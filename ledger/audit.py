@@ -414,7 +414,7 @@ class ExposureReport:
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON data: amounts as two-decimal strings, ratios as four-decimal strings."""
         return {
-            "period": {"label": self.period.label, **self.period.as_dict()},
+            "period": self.period.as_dict(),
             "basis": self.basis.value,
             "currency": self.currency,
             "hhi_scale": self.hhi_scale,

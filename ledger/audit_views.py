@@ -17,8 +17,9 @@ arguments              parts (in this order)
 ``fail`` and ``rank``  contagion report, then the systemic ranking
 =====================  ============================================================
 
-The JSON contract is ``{"exposure": …, "contagion": …, "ranking": …}``, each part the
-``to_json_dict()`` of its result, or ``null`` when it did not run. As in :mod:`ledger.views`,
+The JSON contract is ``{"schema_version": …, "exposure": …, "contagion": …, "ranking": …}``,
+each part the ``to_json_dict()`` of its result, or ``null`` when it did not run (schema:
+``ledger/schemas/audit.schema.json``, docs/outputs.md). As in :mod:`ledger.views`,
 every sheet is built from that contract, so a report can be rebuilt from a saved JSON file:
 figures come formatted from the contract and are never recomputed here (totals aside).
 
@@ -65,6 +66,7 @@ from ledger.model import (
     included_in_basis,
 )
 from ledger.render import Sheet, Unit, render_html_page
+from ledger.schemas import SCHEMA_VERSION
 from ledger.views import ESTIMATE_NOTE, context_note, period_text
 
 __all__ = [
@@ -807,7 +809,12 @@ def run_audit(
         else None
     )
     profile = exposure(legs, prices, period, basis).to_json_dict() if fail is None else None
-    data = {"exposure": profile, "contagion": contagion, "ranking": ranking}
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "exposure": profile,
+        "contagion": contagion,
+        "ranking": ranking,
+    }
     sheets: list[Sheet] = []
     token = UNIT.set(unit)
     try:

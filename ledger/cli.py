@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -27,15 +27,7 @@ from ledger.conventions import Baseline, Loss, Means
 from ledger.entry import EXIT_INTERRUPTED, INTERRUPTED
 from ledger.inputs import Web, read_web
 from ledger.model import Basis, LedgerError, Period, format_errors
-from ledger.render import (
-    Format,
-    Sheet,
-    Unit,
-    render_csv,
-    render_json,
-    render_markdown,
-    render_records_csv,
-)
+from ledger.render import Format, Sheet, Unit, render_json, render_markdown
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -209,8 +201,14 @@ class _Steps:
 
 
 def _sheets_out(
-    sheets: list[Sheet], fmt: Format, json_data: object, out: Path | None, unit: Unit = Unit.AUTO
+    sheets: list[Sheet],
+    fmt: Format,
+    json_data: dict[str, Any],
+    out: Path | None,
+    unit: Unit,
+    document: str,
 ) -> None:
+    """Render for people (table, md) or machines (json; csv: the JSON laid flat, by schema)."""
     if fmt is Format.TABLE and out is None:
         from ledger.terminal import SheetsView
 
@@ -219,8 +217,9 @@ def _sheets_out(
     if fmt is Format.JSON:
         _emit(render_json(json_data), out)
     elif fmt is Format.CSV:
-        records = _csv_records(json_data)
-        _emit(render_records_csv(records) if records else render_csv(sheets[0]), out)
+        from ledger.records import write_csv
+
+        _emit_with(lambda stream: write_csv(document, json_data, stream), out)
     else:
         _emit(render_markdown(sheets, unit=unit), out)
 
@@ -293,16 +292,6 @@ def _progress_bar(console: Console, what: str) -> Iterator[Callable[[int, int], 
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task(what, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
-
-
-def _csv_records(json_data: object) -> list[dict[str, object]] | None:
-    """The main table of a JSON result, flat enough for CSV (the per-company rows of a report)."""
-    if isinstance(json_data, dict):
-        json_data = json_data.get("companies")
-    if isinstance(json_data, list) and json_data and all(isinstance(r, dict) for r in json_data):
-        flat = all(not isinstance(v, dict | list) for r in json_data for v in r.values())
-        return json_data if flat else None
-    return None
 
 
 PathArg = Annotated[
@@ -484,11 +473,18 @@ def show(
 ) -> None:
     """List the companies, deals or legs of a web.
 
+    --format csv of legs is the legs CSV itself (roundtrip check reads it back).
+
     Example: roundtrip show books/ deals --format md
     """
-    from ledger.views import company_sheet, deal_sheet, leg_sheet
+    from ledger.views import company_sheet, deal_sheet, leg_sheet, show_document
 
     web = _read(path, _Steps())
+    if fmt is Format.CSV and what is ShowWhat.LEGS:
+        from ledger.legs_csv import write_legs_csv
+
+        _emit_with(lambda stream: write_legs_csv(web.legs, stream), out)
+        return
     sheet = {
         ShowWhat.COMPANIES: lambda: company_sheet(web.legs, web.companies),
         ShowWhat.DEALS: lambda: deal_sheet(web.legs),
@@ -499,8 +495,8 @@ def show(
 
         _emit(render_html_page(f"roundtrip — {what.value}", str(path), [sheet], unit=unit), out)
         return
-    data = [dict(zip(sheet.columns, row, strict=True)) for row in sheet.rows]
-    _sheets_out([sheet], fmt, data, out, unit)
+    data = show_document(what.value, web.legs, web.companies)
+    _sheets_out([sheet], fmt, data, out, unit, f"show-{what.value}")
 
 
 @app.command()
@@ -656,13 +652,17 @@ def _net_outputs(
         _fail(error.errors)
     if eliminations is not None:
         _err(f"wrote {written} elimination files to {eliminations}/")
-    if fmt is Format.JSON:
+    if fmt in (Format.JSON, Format.CSV):
         from ledger.jsonout import write_json
+        from ledger.records import write_csv
 
         data = to_json_dict(result, shown, lazy=True)
         if rests_on is not None:
             data["sensitivity"] = rests_on.to_json_dict()
-        _emit_with(lambda stream: write_json(data, stream), out)
+        if fmt is Format.JSON:
+            _emit_with(lambda stream: write_json(data, stream), out)
+        else:
+            _emit_with(lambda stream: write_csv("net", data, stream), out)
         return
     data = to_json_dict(result, shown)
     if rests_on is not None:
@@ -674,7 +674,7 @@ def _net_outputs(
 
         _emit(netting_html(data, drawing_edges(result), unit), out)
         return
-    _sheets_out(list(netting_sheets(data)), fmt, data, out, unit)
+    _sheets_out(list(netting_sheets(data)), fmt, data, out, unit, "net")
 
 
 @app.command()
@@ -777,7 +777,7 @@ def audit(
     if fmt is Format.HTML:
         _emit(html(), out)
         return
-    _sheets_out(sheets, fmt, data, out, unit)
+    _sheets_out(sheets, fmt, data, out, unit, "audit")
 
 
 @app.command()

@@ -431,7 +431,7 @@ class ContagionReport:
             "failed": self.company,
             "cut": ratio_text(self.cut),
             "conventions": self.conventions.to_json_dict(),
-            "period": {"label": self.period.label, **self.period.as_dict()},
+            "period": self.period.as_dict(),
             "basis": self.basis.value,
             "loss_to_others": cents_text(self.loss_to_others),
             "external_loss": cents_text(self.external_loss),
@@ -672,7 +672,7 @@ class SystemicRanking:
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON data: amounts as two-decimal strings."""
         return {
-            "period": {"label": self.period.label, **self.period.as_dict()},
+            "period": self.period.as_dict(),
             "basis": self.basis.value,
             "exact": self.exact,
             "conventions": self.conventions.to_json_dict(),

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from csvtables import table_rows
 from typer.testing import CliRunner
 
 from ledger.cli import app
@@ -80,7 +81,7 @@ def test_audit_all_ranks_companies_by_systemic_impact():
     result = run(BOOKS, "--all", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"exposure", "contagion", "ranking"}
+    assert set(data) == {"schema_version", "exposure", "contagion", "ranking"}
     assert data["contagion"] is None
     ranking = data["ranking"]["ranking"]
     losses = [float(r["loss_to_others"]) for r in ranking]
@@ -113,7 +114,11 @@ def test_audit_fail_json_holds_the_contagion_report():
 
 @pytest.mark.parametrize(
     ("fmt", "start"),
-    [("md", "## Revenue concentration"), ("csv", "company,revenue,"), ("html", "<!DOCTYPE html>")],
+    [
+        ("md", "## Revenue concentration"),
+        ("csv", "table,schema_version,"),
+        ("html", "<!DOCTYPE html>"),
+    ],
 )
 def test_audit_every_format(fmt, start):
     result = run(BOOKS, "--format", fmt)
@@ -139,23 +144,51 @@ def test_audit_html_report_has_its_charts(tmp_path):
 def test_audit_all_as_csv_is_exact(tiny):
     result = run(tiny, "--all", "--format", "csv", *LEGACY)
     assert result.exit_code == 0, result.output
-    assert result.output == (
-        "rank,company,loss to others,defaults caused,loss to outsiders\n"
-        "1,B,40.00,0,0.00\n"
-        "2,A,0.00,0,0.00\n"
-    )
+    assert table_rows(result.output, "audit", "ranking.ranking") == [
+        {
+            "company": "B",
+            "loss_to_others": "40.00",
+            "defaults_caused": "0",
+            "external_loss": "0.00",
+        },
+        {"company": "A", "loss_to_others": "0.00", "defaults_caused": "0", "external_loss": "0.00"},
+    ]
 
 
 def test_audit_fail_as_csv_is_exact(tiny):
     result = run(tiny, "--fail", "B", "--format", "csv", *LEGACY)
     assert result.exit_code == 0, result.output
-    assert result.output == (
-        "company,lost revenue,unpaid obligations,written-down equity,total loss,of revenue,"
-        "of equity,hit round,defaults\n"
-        "A,5.00,30.00,5.00,40.00,266.7%,,1,\n"
-        "total (others),5.00,30.00,5.00,40.00,,,,\n"
-        "B,0.00,0.00,0.00,0.00,,0.0%,,fails\n"
-    )
+    losses = table_rows(result.output, "audit", "contagion.losses")
+    assert [
+        {k: r[k] for k in ("company", "lost_revenue", "unpaid_obligations", "written_down_equity")}
+        | {k: r[k] for k in ("total_loss", "loss_share_of_revenue", "loss_share_of_equity")}
+        | {k: r[k] for k in ("revenue_round", "default_round")}
+        for r in losses
+    ] == [
+        {
+            "company": "A",
+            "lost_revenue": "5.00",
+            "unpaid_obligations": "30.00",
+            "written_down_equity": "5.00",
+            "total_loss": "40.00",
+            "loss_share_of_revenue": "2.6667",
+            "loss_share_of_equity": "",
+            "revenue_round": "1",
+            "default_round": "",
+        },
+        {
+            "company": "B",
+            "lost_revenue": "0.00",
+            "unpaid_obligations": "0.00",
+            "written_down_equity": "0.00",
+            "total_loss": "0.00",
+            "loss_share_of_revenue": "",
+            "loss_share_of_equity": "0.0000",
+            "revenue_round": "",
+            "default_round": "0",
+        },
+    ]
+    assert table_rows(result.output, "audit", "contagion")[0]["loss_to_others"] == "40.00"
 
 
 def test_audit_realized_basis_leaves_contracts_unpaid_out(tiny):
