@@ -178,12 +178,9 @@ class _Steps:
         is appended to the step's line, so that a log shows it moving.
         """
         if self.on and sys.stderr.isatty():
-            from rich.progress import Progress
-
             start = time.perf_counter()
-            with Progress(console=Console(stderr=True), transient=True) as bar:
-                task = bar.add_task(what, total=None)
-                yield lambda done, total: bar.update(task, completed=done, total=total)
+            with _progress_bar(Console(stderr=True), what) as progress:
+                yield progress
             self(what)
             self.since = start
         else:
