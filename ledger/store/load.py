@@ -1,0 +1,620 @@
+"""``roundtrip load``: make the store equal to its input for the companies the input covers.
+
+In: a legs frame (:mod:`ledger.legs_frame`; every reader gives one), price marks and the
+companies the input declares. Out: rows in ``company``, ``deal``, ``leg``, ``posting`` and
+``price``, and a :class:`LoadSummary` of what changed. The design (docs/store.md, "Loading"):
+
+* **The input owns its companies.** The companies an input covers are those it names or declares
+  (``External`` aside). After a load, the store's legs that touch a covered company are exactly
+  the input's legs: new ones are inserted, changed ones replaced, and the ones the input no
+  longer has are removed, with their postings (a deal left without legs goes too). Legs between
+  companies the input does not cover are left alone, so webs of different companies can share
+  one store.
+* **Identity is content, not path.** Each leg carries a 64-bit digest of its content (every
+  field but the file and line it was read from); a load compares digests by ``(deal, leg)``, so
+  the same legs read from a CSV, its Parquet twin or the books written from it change nothing.
+* **Lean and atomic.** The frame is never turned into one object per leg: rows go to the
+  database as tuples, a chunk at a time (``executemany`` on SQLite, ``COPY`` on PostgreSQL),
+  postings computed column-wise (:mod:`ledger.store.postings`), all in one transaction under the
+  store's write lock (:func:`~ledger.store.schema.write_transaction`): two loads at once run one
+  after the other, and a load that fails or is killed leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+
+from ledger.model import EXTERNAL, BadInput, Company, LedgerError, Leg, Price, account_component
+from ledger.store.postings import POSTING_COLUMNS, frame_postings
+from ledger.store.schema import (
+    COMPANY,
+    canonical_decimal,
+    require_schema,
+    write_transaction,
+)
+
+__all__ = [
+    "LEG_COLUMNS",
+    "LoadSummary",
+    "TableCounts",
+    "content_digests",
+    "leg_rows",
+    "load_frame",
+    "load_legs",
+    "load_on",
+    "load_web",
+]
+
+#: The leg table's columns, in the order rows are written.
+LEG_COLUMNS = (
+    "deal",
+    "leg",
+    "date",
+    "payer",
+    "payee",
+    "kind",
+    "amount_cents",
+    "currency",
+    "status",
+    "estimate",
+    "capex",
+    "note",
+    "source",
+    "units",
+    "commodity",
+    "digest",
+)
+#: The leg columns that are content (the digest hashes them; provenance is not stored).
+_CONTENT = LEG_COLUMNS[:-1]
+
+#: Rows per batch written (bounds the tuples alive at once).
+CHUNK = 100_000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class TableCounts:
+    """What one write did to one table."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether any row was written or removed."""
+        return bool(self.inserted or self.updated or self.deleted)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    """What a load did, table by table."""
+
+    company: TableCounts = TableCounts()
+    deal: TableCounts = TableCounts()
+    leg: TableCounts = TableCounts()
+    posting: TableCounts = TableCounts()
+    price: TableCounts = TableCounts()
+
+    @property
+    def changed(self) -> bool:
+        """Whether the load wrote anything at all (False when the same legs are loaded again)."""
+        return any(getattr(self, f.name).changed for f in fields(self))
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        """The counts as plain data, for JSON output."""
+        return {
+            f.name: {
+                "inserted": getattr(self, f.name).inserted,
+                "updated": getattr(self, f.name).updated,
+                "unchanged": getattr(self, f.name).unchanged,
+                "deleted": getattr(self, f.name).deleted,
+            }
+            for f in fields(self)
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# The rows of a frame
+# --------------------------------------------------------------------------------------------
+
+
+def _text(series: pd.Series) -> np.ndarray:
+    """A text column as an object array of str, built once per distinct value."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = np.asarray([str(c) for c in series.cat.categories] + [""], dtype=object)
+        return categories[series.cat.codes.to_numpy()]
+    return series.astype(str).to_numpy(dtype=object)
+
+
+def _canonical_units(series: pd.Series) -> np.ndarray:
+    """Units as canonical decimal text (``1.6E8`` and ``160000000`` alike), None if absent."""
+    codes, distinct = pd.factorize(_text(series))
+    canonical = [None if not t else canonical_decimal(Decimal(t)) for t in distinct]
+    return np.asarray([*canonical, None], dtype=object)[codes]
+
+
+def leg_rows(frame: pd.DataFrame, capex: np.ndarray | None = None) -> pd.DataFrame:
+    """The leg table's rows for a legs frame (:data:`LEG_COLUMNS`, digest included)."""
+    n = len(frame)
+    days = frame["date"].to_numpy().astype("datetime64[D]")
+    distinct, inverse = np.unique(days, return_inverse=True)
+    iso = np.asarray([str(d) for d in distinct] + [""], dtype=object)[inverse]
+    commodity = _text(frame["commodity"])
+    rows = pd.DataFrame(
+        {
+            "deal": _text(frame["deal"]),
+            "leg": frame["leg"].to_numpy().astype(np.int64),
+            "date": iso,
+            "payer": _text(frame["payer"]),
+            "payee": _text(frame["payee"]),
+            "kind": _text(frame["kind"]),
+            "amount_cents": frame["cents"].to_numpy().astype(np.int64),
+            "currency": _text(frame["currency"]),
+            "status": _text(frame["status"]),
+            "estimate": frame["estimate"].to_numpy().astype(bool),
+            "capex": np.zeros(n, bool) if capex is None else np.asarray(capex, dtype=bool),
+            "note": _text(frame["note"]),
+            "source": _text(frame["source"]),
+            "units": _canonical_units(frame["units"]),
+            "commodity": np.where(commodity == "", None, commodity),
+        }
+    )
+    rows["digest"] = content_digests(rows)
+    return rows
+
+
+def content_digests(rows: pd.DataFrame) -> np.ndarray:
+    """A 64-bit digest of each leg's content (as signed int64, what BIGINT holds).
+
+    pandas' ``hash_pandas_object`` with its fixed key, over the content columns in canonical
+    form (ISO dates, canonical units): the same legs give the same digests from any source.
+    """
+    content = rows[list(_CONTENT)].copy()
+    for column in ("units", "commodity"):
+        content[column] = content[column].fillna("")
+    hashed = pd.util.hash_pandas_object(content, index=False).to_numpy()
+    return hashed.view(np.int64)
+
+
+# --------------------------------------------------------------------------------------------
+# Checks that need the store
+# --------------------------------------------------------------------------------------------
+
+
+def _company_errors(
+    named: Iterable[Company], stored: Mapping[Company, str], where: str
+) -> list[LedgerError]:
+    """Names that give no account component, or the same one as another company."""
+    errors: list[LedgerError] = []
+    owner = {account: name for name, account in stored.items()}
+    for name in sorted(named):
+        try:
+            account = account_component(name)
+        except ValueError as exc:
+            errors.append(LedgerError(where, 0, str(exc)))
+            continue
+        other = owner.setdefault(account, name)
+        if other != name:
+            message = (
+                f"company {name!r} would share account component {account!r} with {other!r}, "
+                "already in the store"
+            )
+            errors.append(LedgerError(where, 0, message))
+    return errors
+
+
+def _price_errors(prices: Sequence[Price]) -> list[LedgerError]:
+    errors: list[LedgerError] = []
+    first: dict[tuple[Any, str], Price] = {}
+    for price in prices:
+        seen = first.setdefault((price.date, price.commodity), price)
+        if seen is not price and (seen.amount, seen.currency) != (price.amount, price.currency):
+            message = (
+                f"price of {price.commodity} on {price.date} contradicts "
+                f"{seen.filename}:{seen.lineno} ({seen.amount} {seen.currency})"
+            )
+            errors.append(LedgerError(price.filename, price.lineno, message))
+    return errors
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def load_legs(
+    engine: Engine,
+    legs: Iterable[Leg],
+    prices: Iterable[Price] = (),
+    companies: Iterable[Company] = (),
+    *,
+    progress: Progress | None = None,
+) -> LoadSummary:
+    """:func:`load_frame` for Leg records (checked by :func:`ledger.validate.web_checks` first).
+
+    Raises:
+        BadInput: every problem of the legs (limits, names, a repeated key), nothing written.
+    """
+    from ledger.legs_frame import frame_of_legs
+    from ledger.validate import row_checks, web_checks
+
+    legs = tuple(legs)
+    frame = frame_of_legs(legs)
+    errors = row_checks(frame, numbered=True) + web_checks(frame)
+    if errors:
+        raise BadInput(errors)
+    capex = np.asarray([leg.capex for leg in legs], dtype=bool)
+    titles = {leg.deal: leg.title for leg in legs if leg.title}
+    return load_frame(
+        engine, frame, prices, companies, capex=capex, titles=titles, progress=progress
+    )
+
+
+def load_frame(
+    engine: Engine,
+    frame: pd.DataFrame,
+    prices: Iterable[Price] = (),
+    companies: Iterable[Company] = (),
+    *,
+    capex: np.ndarray | None = None,
+    titles: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    where: str = "<input>",
+) -> LoadSummary:
+    """Make the store hold exactly the frame's legs for the companies it covers (module doc).
+
+    Args:
+        engine: from :func:`~ledger.store.schema.engine_for`, with the schema created.
+        frame: a validated legs frame (the readers of :mod:`ledger.inputs` give one).
+        prices: price marks; a repeated ``(date, commodity)`` must repeat the same price.
+        companies: companies the input declares (covered even if no leg names them).
+        capex: per row, whether the buyer capitalises a sale (books and deals files say it).
+        titles: deal titles, by deal; a deal without one keeps the title it has.
+        progress: called as ``progress(rows_written, rows_to_write)``.
+        where: what to name in error messages (the input's path).
+
+    Raises:
+        BadInput: a name clashing with a stored company, contradicting prices; nothing written.
+        StoreMissing: the schema is absent or older (:func:`~ledger.store.schema.create_schema`).
+    """
+    with write_transaction(engine) as connection:
+        require_schema(connection)
+        return load_on(
+            connection,
+            frame,
+            prices,
+            companies,
+            capex=capex,
+            titles=titles,
+            progress=progress,
+            where=where,
+        )
+
+
+def load_on(
+    connection: Connection,
+    frame: pd.DataFrame,
+    prices: Iterable[Price] = (),
+    companies: Iterable[Company] = (),
+    *,
+    capex: np.ndarray | None = None,
+    titles: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+    where: str = "<input>",
+) -> LoadSummary:
+    """:func:`load_frame` on a connection already in a locked transaction (migrations use it)."""
+    prices = tuple(prices)
+    errors = _price_errors(prices)
+    if errors:
+        raise BadInput(errors)
+    rows = leg_rows(frame, capex)
+    named = set(rows["payer"]) | set(rows["payee"]) | set(companies)
+    covered = named - {EXTERNAL}
+    writer = _Writer(connection, progress)
+    stored_companies = writer.companies()
+    errors = _company_errors(named, stored_companies, where)
+    if errors:
+        raise BadInput(errors)
+    company = writer.add_companies(sorted(named - set(stored_companies)), len(named))
+    plan = writer.plan(rows, covered)
+    deal = writer.write_deals(rows, plan, titles or {})
+    leg, posting = writer.write_legs(rows, plan, frame, capex)
+    writer.drop_empty_deals(plan)
+    price = writer.write_prices(prices)
+    return LoadSummary(company, deal, leg, posting, price)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which input rows to write and which stored legs to remove, by ``(deal, leg)``."""
+
+    write: np.ndarray  # positions in the input rows: new or changed legs
+    remove: pd.DataFrame  # stored (deal, leg) to delete: changed or no longer in the input
+    inserted: int
+    updated: int
+    unchanged: int
+    deleted: int
+    stored_deals: pd.DataFrame  # deal rows in the store (id, title, first_date, last_date, source)
+
+
+class _Writer:
+    """The writes of one load, on one connection, inside its transaction."""
+
+    def __init__(self, connection: Connection, progress: Progress | None) -> None:
+        self.connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+        self.progress = progress
+        self.cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        self.mark = "%s" if self.postgres else "?"
+
+    # -- reading what is stored -----------------------------------------------------------
+
+    def _fetch(self, sql: str, columns: Sequence[str]) -> pd.DataFrame:
+        self.cursor.execute(sql)
+        data = self.cursor.fetchall()
+        return pd.DataFrame(data, columns=list(columns))
+
+    def companies(self) -> dict[Company, str]:
+        result = self.connection.execute(select(COMPANY.c.name, COMPANY.c.account))
+        return {name: account for name, account in result}
+
+    # -- companies ------------------------------------------------------------------------
+
+    def add_companies(self, new: Sequence[Company], named: int) -> TableCounts:
+        """Insert the companies not stored yet (``ON CONFLICT DO NOTHING``)."""
+        if new:
+            rows = [(name, account_component(name), name != EXTERNAL) for name in new]
+            self._executemany(
+                "INSERT INTO company (name, account, has_book) VALUES ({}) ON CONFLICT DO NOTHING",
+                3,
+                rows,
+            )
+        return TableCounts(inserted=len(new), unchanged=named - len(new))
+
+    # -- the plan -------------------------------------------------------------------------
+
+    def plan(self, rows: pd.DataFrame, covered: set[Company]) -> _Plan:
+        stored = self._fetch(
+            "SELECT deal, leg, payer, payee, digest FROM leg",
+            ("deal", "leg", "payer", "payee", "digest"),
+        )
+        stored_deals = self._fetch(
+            "SELECT id, title, first_date, last_date, source FROM deal",
+            ("id", "title", "first_date", "last_date", "source"),
+        )
+        if stored.empty:
+            empty = pd.DataFrame({"deal": [], "leg": []})
+            return _Plan(np.arange(len(rows)), empty, len(rows), 0, 0, 0, stored_deals)
+        stored["leg"] = stored["leg"].astype(np.int64)
+        stored["digest"] = stored["digest"].astype(np.int64)
+        keys = rows[["deal", "leg", "digest"]].reset_index(drop=True)
+        keys["position"] = np.arange(len(keys))
+        merged = stored.merge(keys, on=["deal", "leg"], how="outer", suffixes=("", "_new"))
+        in_input = merged["position"].notna().to_numpy()
+        in_store = merged["digest"].notna().to_numpy()
+        both = in_input & in_store
+        same = both & (merged["digest"].to_numpy() == merged["digest_new"].to_numpy())
+        touches = (merged["payer"].isin(covered) | merged["payee"].isin(covered)).to_numpy()
+        stale = in_store & ~in_input & touches
+        changed = both & ~same
+        write = merged["position"].to_numpy()[in_input & ~same].astype(np.int64)
+        remove = merged.loc[stale | changed, ["deal", "leg"]]
+        return _Plan(
+            np.sort(write),
+            remove,
+            int((in_input & ~in_store).sum()),
+            int(changed.sum()),
+            int(same.sum()),
+            int(stale.sum()),
+            stored_deals,
+        )
+
+    # -- deals ------------------------------------------------------------------------------
+
+    def write_deals(
+        self, rows: pd.DataFrame, plan: _Plan, titles: Mapping[str, str]
+    ) -> TableCounts:
+        """Each input deal as its input legs make it: insert new ones, update changed ones."""
+        wanted = _deal_rows(rows, titles, plan.stored_deals)
+        stored = plan.stored_deals.set_index("id")
+        is_new = ~wanted["id"].isin(stored.index).to_numpy()
+        old = wanted[~is_new]
+        differs = np.zeros(len(old), dtype=bool)
+        if len(old):
+            before = stored.loc[old["id"]]
+            for column in ("title", "first_date", "last_date", "source"):
+                mine = old[column].to_numpy(dtype=object)
+                theirs = before[column].map(_iso).to_numpy(dtype=object)
+                differs |= mine != theirs
+        inserts = wanted[is_new]
+        updates = old[differs]
+        columns = ("id", "title", "first_date", "last_date", "source")
+        self._executemany(
+            f"INSERT INTO deal ({', '.join(columns)}) VALUES ({{}})",
+            len(columns),
+            _tuples(inserts, columns),
+        )
+        self._executemany(
+            "UPDATE deal SET title = {0}, first_date = {0}, last_date = {0}, source = {0} "
+            "WHERE id = {0}".replace("{0}", self.mark),
+            0,
+            _tuples(updates, ("title", "first_date", "last_date", "source", "id")),
+        )
+        return TableCounts(len(inserts), len(updates), len(old) - len(updates))
+
+    def drop_empty_deals(self, plan: _Plan) -> None:
+        """Remove the deals the removed legs leave without any leg."""
+        touched = sorted(set(plan.remove["deal"]))
+        if touched:
+            self._executemany(
+                "DELETE FROM deal WHERE id = {0} AND NOT EXISTS "
+                "(SELECT 1 FROM leg WHERE leg.deal = {0})".replace("{0}", self.mark),
+                0,
+                [(deal, deal) for deal in touched],
+            )
+
+    # -- legs and postings ----------------------------------------------------------------
+
+    def write_legs(
+        self, rows: pd.DataFrame, plan: _Plan, frame: pd.DataFrame, capex: np.ndarray | None
+    ) -> tuple[TableCounts, TableCounts]:
+        removed = _tuples(plan.remove, ("deal", "leg"))
+        postings_deleted = 0
+        if removed:
+            postings_deleted = self._count_postings(removed)
+            sql = "DELETE FROM {table} WHERE deal = {m} AND leg = {m}"
+            for table in ("posting", "leg"):
+                self._executemany(sql.format(table=table, m=self.mark), 0, removed)
+        total, done, postings = len(plan.write), 0, 0
+        for start in range(0, total, CHUNK):
+            chosen = plan.write[start : start + CHUNK]
+            part = rows.iloc[chosen]
+            self._insert("leg", LEG_COLUMNS, _tuples(part, LEG_COLUMNS))
+            booked = frame_postings(
+                frame.iloc[chosen], None if capex is None else np.asarray(capex)[chosen]
+            )
+            self._insert("posting", POSTING_COLUMNS, _tuples(booked, POSTING_COLUMNS))
+            postings += len(booked)
+            done += len(chosen)
+            if self.progress is not None:
+                self.progress(done, total)
+        legs = TableCounts(plan.inserted, plan.updated, plan.unchanged, plan.deleted)
+        return legs, TableCounts(inserted=postings, deleted=postings_deleted)
+
+    def _count_postings(self, keys: list[tuple[Any, ...]]) -> int:
+        count = 0
+        sql = f"SELECT COUNT(*) FROM posting WHERE deal = {self.mark} AND leg = {self.mark}"
+        for key in keys:
+            self.cursor.execute(sql, key)
+            count += int(self.cursor.fetchone()[0])
+        return count
+
+    # -- prices -----------------------------------------------------------------------------
+
+    def write_prices(self, prices: Sequence[Price]) -> TableCounts:
+        """Upsert the marks by ``(date, commodity)``; marks the input lacks are kept."""
+        stored = {
+            (_iso(day), commodity): (str(price), currency)
+            for day, commodity, price, currency in self._fetch(
+                "SELECT date, commodity, unit_price, currency FROM price",
+                ("date", "commodity", "unit_price", "currency"),
+            ).itertuples(index=False)
+        }
+        wanted = {
+            (price.date.isoformat(), price.commodity): (
+                canonical_decimal(price.amount),
+                price.currency,
+            )
+            for price in prices
+        }
+        inserts = [(*key, *value) for key, value in wanted.items() if key not in stored]
+        updates = [
+            (*value, *key)
+            for key, value in wanted.items()
+            if key in stored and _same_price(stored[key], value) is False
+        ]
+        self._executemany(
+            "INSERT INTO price (date, commodity, unit_price, currency) VALUES ({})", 4, inserts
+        )
+        m = self.mark
+        self._executemany(
+            f"UPDATE price SET unit_price = {m}, currency = {m} "
+            f"WHERE date = {m} AND commodity = {m}",
+            0,
+            updates,
+        )
+        return TableCounts(len(inserts), len(updates), len(wanted) - len(inserts) - len(updates))
+
+    # -- low-level writes -----------------------------------------------------------------
+
+    def _executemany(self, sql: str, width: int, rows: Sequence[tuple[Any, ...]]) -> None:
+        """``executemany`` of tuples; ``{}`` in ``sql`` becomes ``width`` placeholders."""
+        if not rows:
+            return
+        if width:
+            sql = sql.format(", ".join([self.mark] * width))
+        self.cursor.executemany(sql, rows)
+
+    def _insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Insert tuples: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.postgres:
+            with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        self._executemany(f"INSERT INTO {table} ({names}) VALUES ({{}})", len(columns), rows)
+
+
+def _same_price(stored: tuple[str, str], wanted: tuple[str, str]) -> bool:
+    return Decimal(stored[0]) == Decimal(wanted[0]) and stored[1] == wanted[1]
+
+
+def _iso(value: Any) -> Any:
+    """A stored date (a ``date`` on PostgreSQL, text on SQLite) as ISO text."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _tuples(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The rows of some columns as tuples of plain Python values (what drivers bind)."""
+    if frame.empty:
+        return []
+    lists = []
+    for column in columns:
+        values = frame[column].to_numpy()
+        lists.append(values.tolist())
+    return list(zip(*lists, strict=True))
+
+
+def _deal_rows(rows: pd.DataFrame, titles: Mapping[str, str], stored: pd.DataFrame) -> pd.DataFrame:
+    """One row per input deal: its span of dates and the sources its legs cite, in leg order."""
+    ordered = rows[["deal", "leg", "date", "source"]].sort_values(["deal", "leg"], kind="stable")
+    grouped = ordered.groupby("deal", sort=True)
+    deals = pd.DataFrame(
+        {"first_date": grouped["date"].min(), "last_date": grouped["date"].max()}
+    ).reset_index(names="id")
+    cited = ordered[ordered["source"] != ""].drop_duplicates(["deal", "source"])
+    several = cited["deal"].duplicated(keep=False).to_numpy()
+    sources = dict(zip(cited["deal"][~several], cited["source"][~several], strict=True))
+    for deal, group in cited[several].groupby("deal", sort=False)["source"]:
+        sources[deal] = "; ".join(group)
+    deals["source"] = deals["id"].map(sources).fillna("")
+    kept = dict(zip(stored["id"], stored["title"], strict=True)) if len(stored) else {}
+    deals["title"] = [titles.get(deal) or kept.get(deal) for deal in deals["id"]]
+    return deals
+
+
+def load_web(engine: Engine, web: Any, *, progress: Progress | None = None) -> LoadSummary:
+    """:func:`load_frame` for what :func:`ledger.inputs.read_web` read (a valid web).
+
+    Books and deals files say which sales the buyer capitalises (``capex``); a legs table does
+    not, so its sales are purchases.
+    """
+    capex = None
+    titles: dict[str, str] = {}
+    if web.source in ("books", "deals"):
+        capex = np.asarray([leg.capex for leg in web.legs], dtype=bool)
+        titles = {leg.deal: leg.title for leg in web.legs if leg.title}
+    return load_frame(
+        engine,
+        web.frame,
+        web.prices,
+        web.companies,
+        capex=capex,
+        titles=titles,
+        progress=progress,
+        where=str(web.path),
+    )
