@@ -96,9 +96,15 @@ def _driver_message(error: BaseException) -> str:
 
 def classify(error: BaseException, db: str | None) -> StoreError:
     """The one line (and exit code) for a driver or SQLAlchemy error on store ``db``."""
+    from sqlalchemy.exc import ArgumentError
+
     words = _driver_message(error)
     where = _shown(db)
     lowered = words.lower()
+    if isinstance(error, ArgumentError):
+        return StoreError(
+            f"--db {where}: not a database URL roundtrip can open ({words})", EXIT_INPUT
+        )
     if "file is not a database" in lowered or "not a database" in lowered:
         return StoreError(f"{where}: is not a SQLite database ({words})", EXIT_INPUT)
     if "unable to open database file" in lowered or "readonly database" in lowered:
