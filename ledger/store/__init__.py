@@ -10,7 +10,7 @@ module                 job
 ``schema_v1``          schema 1's DDL, frozen (migration 1)
 ``migrate``            migration 2: a schema-1 store taken forward
 ``load``               ``roundtrip load``: the store follows its input, in bulk, atomically
-``postings``           every leg's postings at once, by the rules of :mod:`ledger.accounts`
+``postings``           the ``posting`` view, by the rules of :mod:`ledger.accounts`
 ``queries``            legs, prices, companies, deals back; edges aggregated in SQL
 ``runs``               ``net --save``: runs, per-company figures, cycles
 ``errors``             store problems as one line, exit 2 (input) or 1 (environment)
@@ -62,7 +62,6 @@ from ledger.store.schema import (
     LegTable,
     NettingResultTable,
     NettingRunTable,
-    PostingTable,
     PriceTable,
     SchemaVersionTable,
     StoreMissing,
@@ -84,7 +83,6 @@ __all__ = [
     "NettingResultTable",
     "NettingRunTable",
     "NettingSaved",
-    "PostingTable",
     "PriceTable",
     "SchemaVersionTable",
     "StoreError",

@@ -1,23 +1,23 @@
 """``roundtrip load``: make the store equal to its input for the companies the input covers.
 
 In: a legs frame (:mod:`ledger.legs_frame`; every reader gives one), price marks and the
-companies the input declares. Out: rows in ``company``, ``deal``, ``leg``, ``posting`` and
-``price``, and a :class:`LoadSummary` of what changed. The design (docs/store.md, "Loading"):
+companies the input declares. Out: rows in ``company``, ``deal``, ``leg`` and ``price``, and a
+:class:`LoadSummary` of what changed. The design (docs/store.md, "Loading"):
 
 * **The input owns its companies.** The companies an input covers are those it names or declares
   (``External`` aside). After a load, the store's legs that touch a covered company are exactly
   the input's legs: new ones are inserted, changed ones replaced, and the ones the input no
-  longer has are removed, with their postings (a deal left without legs goes too). Legs between
-  companies the input does not cover are left alone, so webs of different companies can share
-  one store.
+  longer has are removed (a deal left without legs goes too). Legs between companies the input
+  does not cover are left alone, so webs of different companies can share one store.
 * **Identity is content, not path.** Each leg carries a 64-bit digest of its content (every
   field but the file and line it was read from); a load compares digests by ``(deal, leg)``, so
   the same legs read from a CSV, its Parquet twin or the books written from it change nothing.
 * **Lean and atomic.** The frame is never turned into one object per leg: rows go to the
-  database as tuples, a chunk at a time (``executemany`` on SQLite, ``COPY`` on PostgreSQL),
-  postings computed column-wise (:mod:`ledger.store.postings`), all in one transaction under the
-  store's write lock (:func:`~ledger.store.schema.write_transaction`): two loads at once run one
-  after the other, and a load that fails or is killed leaves the store as it was.
+  database as tuples, a chunk at a time (``executemany`` on SQLite, ``COPY`` on PostgreSQL);
+  postings are a view over the legs (:mod:`ledger.store.postings`), never written. All in one
+  transaction under the store's write lock (:func:`~ledger.store.schema.write_transaction`):
+  two loads at once run one after the other, and a load that fails or is killed leaves the
+  store as it was.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.model import EXTERNAL, BadInput, Company, LedgerError, Leg, Price, account_component
-from ledger.store.postings import POSTING_COLUMNS, frame_postings
 from ledger.store.schema import (
     COMPANY,
     canonical_decimal,
@@ -103,7 +102,6 @@ class LoadSummary:
     company: TableCounts = TableCounts()
     deal: TableCounts = TableCounts()
     leg: TableCounts = TableCounts()
-    posting: TableCounts = TableCounts()
     price: TableCounts = TableCounts()
 
     @property
@@ -171,6 +169,7 @@ def leg_rows(frame: pd.DataFrame, capex: np.ndarray | None = None) -> pd.DataFra
         }
     )
     rows["digest"] = content_digests(rows)
+    rows["_day"] = days.astype(np.int64)
     return rows
 
 
@@ -329,10 +328,10 @@ def load_on(
     company = writer.add_companies(sorted(named - set(stored_companies)), len(named))
     plan = writer.plan(rows, covered)
     deal = writer.write_deals(rows, plan, titles or {})
-    leg, posting = writer.write_legs(rows, plan, frame, capex)
+    leg = writer.write_legs(rows, plan)
     writer.drop_empty_deals(plan)
     price = writer.write_prices(prices)
-    return LoadSummary(company, deal, leg, posting, price)
+    return LoadSummary(company, deal, leg, price)
 
 
 @dataclass(frozen=True)
@@ -435,7 +434,9 @@ class _Writer:
             before = stored.loc[old["id"]]
             for column in ("title", "first_date", "last_date", "source"):
                 mine = old[column].to_numpy(dtype=object)
-                theirs = before[column].map(_iso).to_numpy(dtype=object)
+                theirs = before[column].to_numpy(dtype=object)
+                if column.endswith("_date"):
+                    theirs = before[column].astype(str).to_numpy(dtype=object)
                 differs |= mine != theirs
         inserts = wanted[is_new]
         updates = old[differs]
@@ -466,39 +467,20 @@ class _Writer:
 
     # -- legs and postings ----------------------------------------------------------------
 
-    def write_legs(
-        self, rows: pd.DataFrame, plan: _Plan, frame: pd.DataFrame, capex: np.ndarray | None
-    ) -> tuple[TableCounts, TableCounts]:
+    def write_legs(self, rows: pd.DataFrame, plan: _Plan) -> TableCounts:
+        """Remove the stale and changed legs, then insert the new and changed ones in chunks."""
         removed = _tuples(plan.remove, ("deal", "leg"))
-        postings_deleted = 0
         if removed:
-            postings_deleted = self._count_postings(removed)
-            sql = "DELETE FROM {table} WHERE deal = {m} AND leg = {m}"
-            for table in ("posting", "leg"):
-                self._executemany(sql.format(table=table, m=self.mark), 0, removed)
-        total, done, postings = len(plan.write), 0, 0
+            sql = f"DELETE FROM leg WHERE deal = {self.mark} AND leg = {self.mark}"
+            self._executemany(sql, 0, removed)
+        total, done = len(plan.write), 0
         for start in range(0, total, CHUNK):
             chosen = plan.write[start : start + CHUNK]
-            part = rows.iloc[chosen]
-            self._insert("leg", LEG_COLUMNS, _tuples(part, LEG_COLUMNS))
-            booked = frame_postings(
-                frame.iloc[chosen], None if capex is None else np.asarray(capex)[chosen]
-            )
-            self._insert("posting", POSTING_COLUMNS, _tuples(booked, POSTING_COLUMNS))
-            postings += len(booked)
+            self._insert("leg", LEG_COLUMNS, _tuples(rows.iloc[chosen], LEG_COLUMNS))
             done += len(chosen)
             if self.progress is not None:
                 self.progress(done, total)
-        legs = TableCounts(plan.inserted, plan.updated, plan.unchanged, plan.deleted)
-        return legs, TableCounts(inserted=postings, deleted=postings_deleted)
-
-    def _count_postings(self, keys: list[tuple[Any, ...]]) -> int:
-        count = 0
-        sql = f"SELECT COUNT(*) FROM posting WHERE deal = {self.mark} AND leg = {self.mark}"
-        for key in keys:
-            self.cursor.execute(sql, key)
-            count += int(self.cursor.fetchone()[0])
-        return count
+        return TableCounts(plan.inserted, plan.updated, plan.unchanged, plan.deleted)
 
     # -- prices -----------------------------------------------------------------------------
 
@@ -581,11 +563,12 @@ def _tuples(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]
 
 def _deal_rows(rows: pd.DataFrame, titles: Mapping[str, str], stored: pd.DataFrame) -> pd.DataFrame:
     """One row per input deal: its span of dates and the sources its legs cite, in leg order."""
-    ordered = rows[["deal", "leg", "date", "source"]].sort_values(["deal", "leg"], kind="stable")
-    grouped = ordered.groupby("deal", sort=True)
-    deals = pd.DataFrame(
-        {"first_date": grouped["date"].min(), "last_date": grouped["date"].max()}
-    ).reset_index(names="id")
+    codes, ids = pd.factorize(rows["deal"].to_numpy(dtype=object), sort=True)
+    days = pd.Series(rows["_day"].to_numpy()).groupby(codes)
+    first = days.min().to_numpy().astype("datetime64[D]").astype(str)
+    last = days.max().to_numpy().astype("datetime64[D]").astype(str)
+    deals = pd.DataFrame({"id": ids, "first_date": first, "last_date": last})
+    ordered = rows[["deal", "leg", "source"]].sort_values(["deal", "leg"], kind="stable")
     cited = ordered[ordered["source"] != ""].drop_duplicates(["deal", "source"])
     several = cited["deal"].duplicated(keep=False).to_numpy()
     sources = dict(zip(cited["deal"][~several], cited["source"][~several], strict=True))
@@ -593,7 +576,10 @@ def _deal_rows(rows: pd.DataFrame, titles: Mapping[str, str], stored: pd.DataFra
         sources[deal] = "; ".join(group)
     deals["source"] = deals["id"].map(sources).fillna("")
     kept = dict(zip(stored["id"], stored["title"], strict=True)) if len(stored) else {}
-    deals["title"] = [titles.get(deal) or kept.get(deal) for deal in deals["id"]]
+    if titles or kept:
+        deals["title"] = [titles.get(deal) or kept.get(deal) for deal in deals["id"]]
+    else:
+        deals["title"] = None
     return deals
 
 

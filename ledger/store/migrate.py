@@ -7,8 +7,8 @@ What changes, and what a schema-1 store gives for it:
   ``circular_share_bp``; a price's ``amount`` becomes ``unit_price``;
 - legs lose their provenance (file, line) and gain ``capex`` (false: schema 1 did not keep it,
   so a capitalised sale loaded by schema 1 is booked as a purchase until its books are loaded
-  again) and a content ``digest``; postings are recomputed from the legs by the rules of
-  :mod:`ledger.accounts` (schema 1 also posted undrawn backstops, which post nothing);
+  again) and a content ``digest``; the ``posting`` table becomes a view over the legs, by the
+  rules of :mod:`ledger.accounts` (schema 1 also posted undrawn backstops, which post nothing);
 - runs keep their id, figures and split rule; what schema 1 did not record stays empty:
   ``created`` (schema 1 stored the newest leg's date there, not a time), ``source``, paper
   gains, bounds, cycles; ``graph_hash`` is ``v1:`` and schema 1's hash of the legs netted.

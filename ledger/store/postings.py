@@ -1,31 +1,32 @@
-"""The postings of a whole legs frame at once, by the rules of :func:`ledger.accounts.leg_postings`.
+"""The ``posting`` view: every leg's postings, by the rules of :func:`ledger.accounts.leg_postings`.
 
-A million legs make up to four million postings; building a :class:`~ledger.model.Leg` and
-calling :func:`~ledger.accounts.leg_postings` for each would cost minutes. The accounts depend
-only on (kind, counterparty, capex), so they are computed once per distinct combination with
-the very functions of :mod:`ledger.accounts` and spread to the rows by integer codes. The rules
-carried over, side by side with :func:`~ledger.accounts.leg_postings`:
+Postings are a function of their leg (kind, status, counterparty, capex, units), so the store
+keeps them as a view over ``leg`` rather than as rows: a million legs would otherwise write four
+million more rows on every load (most of a load's time), and a view cannot disagree with its
+legs. The SQL is generated here from the functions of :mod:`ledger.accounts` themselves — each
+kind's accounts are asked for with a placeholder counterparty that is then replaced by the
+counterparty's account component (``company.account``) — so the rules have one home. The rules,
+side by side with :func:`~ledger.accounts.leg_postings`:
 
-- an undrawn backstop posts nothing (ASC 460: disclosed, not booked);
+- an undrawn backstop posts nothing (:func:`~ledger.accounts.contingent`; ASC 460);
 - each book gets ``+amount`` on its debit account and ``-amount`` on its credit account;
 - the holder of units keeps them on its debit posting: the payee of a warrant, the payer of an
   equity leg, when the leg has both units and a commodity;
-- ``External`` keeps no book, so its side posts nothing here.
+- ``External`` keeps no book, so its side posts nothing.
 
-A test holds the result to :func:`~ledger.accounts.leg_postings` on the shipped books.
+A test holds the view to :func:`~ledger.accounts.leg_postings` on the shipped books.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from collections.abc import Callable
 
-from ledger.accounts import payee_accounts, payer_accounts
-from ledger.model import EXTERNAL, Kind
+from ledger.accounts import Postings, contingent, payee_accounts, payer_accounts
+from ledger.model import EXTERNAL, Kind, Status
 
-__all__ = ["POSTING_COLUMNS", "frame_postings"]
+__all__ = ["POSTING_COLUMNS", "posting_view_sql"]
 
-#: The columns of :func:`frame_postings`, in the store's order.
+#: The columns of the ``posting`` view.
 POSTING_COLUMNS = (
     "deal",
     "leg",
@@ -37,125 +38,75 @@ POSTING_COLUMNS = (
     "commodity",
 )
 
+#: A counterparty whose account component is itself, to find where it goes in an account.
+_PLACEHOLDER = "Qz9placeholder"
 
-def _texts(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes and distinct values of a text column (categorical or not)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy().astype(np.int64), np.asarray(
-            series.cat.categories, dtype=object
+
+def _account(name: str, counterparty: str) -> str:
+    """An account name as SQL: a literal, with the counterparty's component spliced in."""
+    head, found, tail = name.partition(_PLACEHOLDER)
+    if not found:
+        return f"'{name}'"
+    return f"'{head}' || {counterparty}" + (f" || '{tail}'" if tail else "")
+
+
+def _case(accounts: Callable[[Kind], Postings], side: str, counterparty: str) -> str:
+    """``CASE l.kind WHEN ... END``: one side's debit or credit account for every kind."""
+    whens = " ".join(
+        f"WHEN '{kind.value}' THEN {_account(getattr(accounts(kind), side), counterparty)}"
+        for kind in Kind
+    )
+    return f"CASE l.kind {whens} END"
+
+
+def _booked() -> str:
+    """SQL true for the legs that post (every (kind, status) but the contingent ones)."""
+    pairs = [
+        f"(l.kind = '{k.value}' AND l.status = '{s.value}')"
+        for k in Kind
+        for s in Status
+        if contingent(k, s)
+    ]
+    return "NOT (" + " OR ".join(pairs) + ")" if pairs else "1 = 1"
+
+
+def posting_view_sql(dialect: str) -> str:
+    """The body of the ``posting`` view for ``dialect`` (``sqlite`` or ``postgresql``)."""
+    null_units = "CAST(NULL AS NUMERIC)" if dialect == "postgresql" else "NULL"
+    null_text = "CAST(NULL AS VARCHAR)" if dialect == "postgresql" else "NULL"
+    payee_debit = _case(lambda k: payee_accounts(k, _PLACEHOLDER), "debit", "c.account")
+    payee_credit = _case(lambda k: payee_accounts(k, _PLACEHOLDER), "credit", "c.account")
+    capex_sale = payer_accounts(Kind.SALE, _PLACEHOLDER, capex=True)
+    payer_debit = (
+        f"CASE WHEN l.kind = '{Kind.SALE.value}' AND l.capex "
+        f"THEN {_account(capex_sale.debit, 'c.account')} "
+        f"ELSE {_case(lambda k: payer_accounts(k, _PLACEHOLDER), 'debit', 'c.account')} END"
+    )
+    payer_credit = _case(lambda k: payer_accounts(k, _PLACEHOLDER), "credit", "c.account")
+
+    def holds(kind: Kind, column: str) -> str:
+        return (
+            f"CASE WHEN l.kind = '{kind.value}' AND l.units IS NOT NULL "
+            f"AND l.commodity IS NOT NULL THEN l.{column} END"
         )
-    codes, uniques = pd.factorize(series, sort=False)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
-
-def _side_accounts(
-    kinds: np.ndarray,
-    kind_codes: np.ndarray,
-    names: np.ndarray,
-    other_codes: np.ndarray,
-    capex: np.ndarray,
-    payer_side: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Debit and credit account of every row on one side, computed once per combination."""
-    combo = (kind_codes * (len(names) + 1) + other_codes) * 2 + capex.astype(np.int64)
-    distinct, inverse = np.unique(combo, return_inverse=True)
-    debits = np.empty(len(distinct), dtype=object)
-    credits = np.empty(len(distinct), dtype=object)
-    for i, value in enumerate(distinct.tolist()):
-        flag, rest = value % 2, value // 2
-        kind = Kind(kinds[rest // (len(names) + 1)])
-        other = names[rest % (len(names) + 1)]
-        if payer_side:
-            accounts = payer_accounts(kind, other, bool(flag))
-        else:
-            accounts = payee_accounts(kind, other)
-        debits[i], credits[i] = accounts.debit, accounts.credit
-    return debits[inverse], credits[inverse]
-
-
-def frame_postings(frame: pd.DataFrame, capex: np.ndarray | None = None) -> pd.DataFrame:
-    """Every posting of every leg of ``frame`` (a legs frame), as :data:`POSTING_COLUMNS`.
-
-    ``capex`` marks the rows whose buyer capitalises a sale (a legs frame has no such column:
-    only books and deals files say it); none when omitted. Rows come leg by leg: the payee's
-    debit and credit, then the payer's.
-    """
-    n = len(frame)
-    capex = np.zeros(n, dtype=bool) if capex is None else np.asarray(capex, dtype=bool)
-    kind_codes, kinds = _texts(frame["kind"])
-    status_codes, statuses = _texts(frame["status"])
-    kinds = np.asarray([str(k) for k in kinds], dtype=object)
-    backstop = np.asarray([k == Kind.BACKSTOP.value for k in kinds] + [False])[kind_codes]
-    realized = np.asarray([s == "realized" for s in statuses] + [False])[status_codes]
-    booked = ~(backstop & ~realized)
-    payer_codes, payer_names = _texts(frame["payer"])
-    payee_codes, payee_names = _texts(frame["payee"])
-    names = np.asarray(
-        sorted(set(map(str, payer_names)) | set(map(str, payee_names))), dtype=object
-    )
-    position = {name: i for i, name in enumerate(names.tolist())}
-    payer = np.asarray([position[str(x)] for x in payer_names] + [0], dtype=np.int64)[payer_codes]
-    payee = np.asarray([position[str(x)] for x in payee_names] + [0], dtype=np.int64)[payee_codes]
-    units_codes, units_values = _texts(frame["units"])
-    commodity_codes, commodity_values = _texts(frame["commodity"])
-    has_units = (
-        (np.asarray([str(u) != "" for u in units_values] + [False])[units_codes])
-        & (np.asarray([str(c) != "" for c in commodity_values] + [False])[commodity_codes])
-    )
-    is_kind = lambda kind: np.asarray([k == kind.value for k in kinds] + [False])[kind_codes]  # noqa: E731
-    external = position.get(EXTERNAL, -1)
-    parts = []
-    for payer_side in (False, True):
-        book = payer if payer_side else payee
-        other = payee if payer_side else payer
-        rows = np.flatnonzero(booked & (book != external))
-        debit, credit = _side_accounts(
-            kinds, kind_codes[rows], names, other[rows], capex[rows] & payer_side, payer_side
+    booked = _booked()
+    selects = []
+    for book, other, debit, credit, kind in (
+        ("payee", "payer", payee_debit, payee_credit, Kind.WARRANT),
+        ("payer", "payee", payer_debit, payer_credit, Kind.EQUITY),
+    ):
+        source = (
+            f"FROM leg l JOIN company c ON c.name = l.{other} "
+            f"WHERE l.{book} <> '{EXTERNAL}' AND {booked}"
         )
-        holds = has_units[rows] & is_kind(Kind.EQUITY if payer_side else Kind.WARRANT)[rows]
-        parts.append((rows, book[rows], debit, credit, holds))
-    return _assemble(frame, names, parts)
-
-
-def _assemble(
-    frame: pd.DataFrame,
-    names: np.ndarray,
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-) -> pd.DataFrame:
-    """Interleave each side's debit and credit rows into one frame, in leg order."""
-    rows = np.concatenate([np.repeat(p[0], 2) for p in parts])
-    side = np.concatenate([np.full(2 * len(p[0]), i) for i, p in enumerate(parts)])
-    sign = np.tile(np.array([1, -1], dtype=np.int64), len(rows) // 2)
-    account = np.empty(len(rows), dtype=object)
-    holds = np.zeros(len(rows), dtype=bool)
-    book = np.empty(len(rows), dtype=np.int64)
-    start = 0
-    for p in parts:
-        size = len(p[0])
-        account[start : start + 2 * size : 2] = p[2]
-        account[start + 1 : start + 2 * size : 2] = p[3]
-        holds[start : start + 2 * size : 2] = p[4]
-        book[start : start + 2 * size] = np.repeat(p[1], 2)
-        start += 2 * size
-    order = np.lexsort((np.arange(len(rows)), side, rows))
-    rows, account, holds, book, sign = (
-        rows[order],
-        account[order],
-        holds[order],
-        book[order],
-        sign[order],
-    )
-    units = frame["units"].astype(str).to_numpy()[rows]
-    commodity = frame["commodity"].astype(str).to_numpy()[rows]
-    return pd.DataFrame(
-        {
-            "deal": frame["deal"].astype(str).to_numpy()[rows],
-            "leg": frame["leg"].to_numpy()[rows].astype(np.int64),
-            "book": names[book],
-            "account": account,
-            "amount_cents": frame["cents"].to_numpy()[rows].astype(np.int64) * sign,
-            "currency": frame["currency"].astype(str).to_numpy()[rows],
-            "units": np.where(holds, units, None),
-            "commodity": np.where(holds, commodity, None),
-        }
-    )
+        selects.append(
+            f"SELECT l.deal, l.leg, l.{book} AS book, {debit} AS account, "
+            f"l.amount_cents AS amount_cents, l.currency, {holds(kind, 'units')} AS units, "
+            f"{holds(kind, 'commodity')} AS commodity {source}"
+        )
+        selects.append(
+            f"SELECT l.deal, l.leg, l.{book}, {credit}, -l.amount_cents, l.currency, "
+            f"{null_units}, {null_text} {source}"
+        )
+    return " UNION ALL ".join(selects)

@@ -26,8 +26,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
-    ForeignKeyConstraint,
-    Index,
     Integer,
     Numeric,
     String,
@@ -56,7 +54,6 @@ __all__ = [
     "LegTable",
     "NettingResultTable",
     "NettingRunTable",
-    "PostingTable",
     "PriceTable",
     "SchemaVersionTable",
     "StoreMissing",
@@ -72,6 +69,8 @@ DEFAULT_URL = "sqlite:///roundtrip.db"
 
 #: How long a SQLite writer waits for another one to finish before giving up (milliseconds).
 SQLITE_BUSY_MS = 120_000
+#: SQLite's page cache per connection (KiB): a bulk load's b-trees stay in memory.
+SQLITE_CACHE_KIB = 256 * 1024
 #: The PostgreSQL advisory lock every writer holds for its transaction (any constant will do:
 #: "rt" in ASCII).
 PG_WRITE_LOCK = 0x7274
@@ -167,8 +166,8 @@ class LegTable(SQLModel, table=True):
         CheckConstraint("payer <> payee", name="leg_two_parties"),
         CheckConstraint(_in("kind", _KIND_VALUES), name="leg_kind_known"),
         CheckConstraint(_in("status", _STATUS_VALUES), name="leg_status_known"),
-        Index("ix_leg_payer", "payer"),
-        Index("ix_leg_payee", "payee"),
+        # The key is the table on SQLite: one b-tree per table, not a table and an index.
+        {"sqlite_with_rowid": False},
     )
 
     deal: str = Field(primary_key=True, foreign_key="deal.id")
@@ -187,25 +186,6 @@ class LegTable(SQLModel, table=True):
     units: Decimal | None = Field(default=None, sa_column=Column(ExactDecimal(), nullable=True))
     commodity: str | None = Field(default=None, nullable=True)
     digest: int = Field(sa_column=Column(BigInteger(), nullable=False))
-
-
-class PostingTable(SQLModel, table=True):
-    """One posting of one leg's transaction in one company's book (:mod:`ledger.accounts`)."""
-
-    __tablename__ = "posting"
-    __table_args__ = (
-        ForeignKeyConstraint(["deal", "leg"], ["leg.deal", "leg.leg"], name="posting_leg"),
-        Index("ix_posting_deal_leg", "deal", "leg"),
-    )
-
-    book: str = Field(primary_key=True, foreign_key="company.name")
-    deal: str = Field(primary_key=True)
-    leg: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    account: str = Field(primary_key=True)
-    amount_cents: int = Field(sa_column=Column(BigInteger(), nullable=False))
-    currency: str
-    units: Decimal | None = Field(default=None, sa_column=Column(ExactDecimal(), nullable=True))
-    commodity: str | None = Field(default=None, nullable=True)
 
 
 class PriceTable(SQLModel, table=True):
@@ -291,7 +271,6 @@ def table_of(model: type[SQLModel]) -> Table:
 COMPANY = table_of(CompanyTable)
 DEAL = table_of(DealTable)
 LEG = table_of(LegTable)
-POSTING = table_of(PostingTable)
 PRICE = table_of(PriceTable)
 RUN = table_of(NettingRunTable)
 RESULT = table_of(NettingResultTable)
@@ -299,7 +278,7 @@ CYCLE = table_of(CycleTable)
 VERSION = table_of(SchemaVersionTable)
 
 #: The tables of schema 2 in dependency order (referenced tables first).
-TABLES: tuple[Table, ...] = (COMPANY, DEAL, LEG, POSTING, PRICE, RUN, RESULT, CYCLE)
+TABLES: tuple[Table, ...] = (COMPANY, DEAL, LEG, PRICE, RUN, RESULT, CYCLE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,8 +300,11 @@ def _share(column: str, dialect: str) -> str:
 
 
 def _views(dialect: str) -> dict[str, str]:
+    from ledger.store.postings import posting_view_sql
+
     d = lambda column: _dollars(column, dialect)  # noqa: E731 - a local shorthand
     return {
+        "posting": posting_view_sql(dialect),
         "run_company_dollars": f"""
             SELECT r.run_id, n.created, n.method, n.basis, n.period_start, n.period_end,
                    r.company, {d("r.gross_cents")} AS gross, {d("r.external_cents")} AS external,
@@ -351,17 +333,24 @@ def _views(dialect: str) -> dict[str, str]:
         "book_balance_dollars": f"""
             SELECT book, account, currency, {d("SUM(amount_cents)")} AS balance
             FROM posting GROUP BY book, account, currency""",
+        "posting_dollars": f"""
+            SELECT deal, leg, book, account, {d("amount_cents")} AS amount, currency, units,
+                   commodity
+            FROM posting""",
     }
 
 
-#: The read-only views of schema 2, by name (SQL per dialect: :func:`create_views`).
+#: The read-only views of schema 2, by name (SQL per dialect: :func:`create_views`);
+#: ``posting`` is the postings of every leg, computed by :mod:`ledger.store.postings`.
 VIEWS: tuple[str, ...] = tuple(_views("sqlite"))
 
 
 def create_views(connection: Connection) -> None:
     """(Re)create every view of :data:`VIEWS` for this connection's dialect."""
-    for name, body in _views(connection.dialect.name).items():
+    views = _views(connection.dialect.name)
+    for name in reversed(tuple(views)):
         connection.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
+    for name, body in views.items():
         connection.exec_driver_sql(f"CREATE VIEW {name} AS {body}")
 
 
@@ -409,6 +398,7 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
