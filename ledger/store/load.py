@@ -394,7 +394,8 @@ class _Writer:
         )
         if stored.empty:
             empty = pd.DataFrame({"deal": [], "leg": []})
-            return _Plan(np.arange(len(rows)), empty, len(rows), 0, 0, 0, stored_deals)
+            write = _key_order(rows, np.arange(len(rows)))
+            return _Plan(write, empty, len(rows), 0, 0, 0, stored_deals)
         stored["leg"] = stored["leg"].astype(np.int64)
         stored["digest"] = stored["digest"].astype(np.int64)
         keys = rows[["deal", "leg", "digest"]].reset_index(drop=True)
@@ -410,7 +411,7 @@ class _Writer:
         write = merged["position"].to_numpy()[in_input & ~same].astype(np.int64)
         remove = merged.loc[stale | changed, ["deal", "leg"]]
         return _Plan(
-            np.sort(write),
+            _key_order(rows, write),
             remove,
             int((in_input & ~in_store).sum()),
             int(changed.sum()),
@@ -441,11 +442,7 @@ class _Writer:
         inserts = wanted[is_new]
         updates = old[differs]
         columns = ("id", "title", "first_date", "last_date", "source")
-        self._executemany(
-            f"INSERT INTO deal ({', '.join(columns)}) VALUES ({{}})",
-            len(columns),
-            _tuples(inserts, columns),
-        )
+        self._insert("deal", columns, _tuples(inserts, columns))
         self._executemany(
             "UPDATE deal SET title = {0}, first_date = {0}, last_date = {0}, source = {0} "
             "WHERE id = {0}".replace("{0}", self.mark),
@@ -539,6 +536,13 @@ class _Writer:
                     copy.write_row(row)
             return
         self._executemany(f"INSERT INTO {table} ({names}) VALUES ({{}})", len(columns), rows)
+
+
+def _key_order(rows: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    """``positions`` ordered by ``(deal, leg)``: the key's order, so b-trees grow at their end."""
+    codes, _ = pd.factorize(rows["deal"].to_numpy(dtype=object)[positions], sort=True)
+    numbers = rows["leg"].to_numpy()[positions]
+    return positions[np.lexsort((numbers, codes))]
 
 
 def _same_price(stored: tuple[str, str], wanted: tuple[str, str]) -> bool:

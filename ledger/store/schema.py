@@ -156,7 +156,10 @@ class LegTable(SQLModel, table=True):
 
     ``digest`` is a 64-bit hash of the content (:func:`ledger.store.load.content_digests`): a
     load compares digests, not files and lines, so the same legs read from another path or
-    format change nothing.
+    format change nothing. ``deal``, ``payer`` and ``payee`` name rows of ``deal`` and
+    ``company``, which the loader writes first in the same transaction; they are not declared
+    as foreign keys because checking three keys per row would triple the time of a bulk load
+    on PostgreSQL (docs/store.md).
     """
 
     __tablename__ = "leg"
@@ -170,11 +173,11 @@ class LegTable(SQLModel, table=True):
         {"sqlite_with_rowid": False},
     )
 
-    deal: str = Field(primary_key=True, foreign_key="deal.id")
+    deal: str = Field(primary_key=True)
     leg: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    date: dt.date = Field(index=True)
-    payer: str = Field(foreign_key="company.name")
-    payee: str = Field(foreign_key="company.name")
+    date: dt.date
+    payer: str
+    payee: str
     kind: str
     amount_cents: int = Field(sa_column=Column(BigInteger(), nullable=False))
     currency: str
