@@ -1,14 +1,16 @@
 """``roundtrip load``: make the store equal to its input for the companies the input covers.
 
 In: a legs frame (:mod:`ledger.legs_frame`; every reader gives one), price marks and the
-companies the input declares. Out: rows in ``company``, ``deal``, ``leg`` and ``price``, and a
-:class:`LoadSummary` of what changed. The design (docs/store.md, "Loading"):
+companies the input declares. Out: rows in ``company``, ``deal_title``, ``leg`` and ``price``,
+and a :class:`LoadSummary` of what changed (deals are a view over the legs). The design
+(docs/store.md, "Loading"):
 
 * **The input owns its companies.** The companies an input covers are those it names or declares
   (``External`` aside). After a load, the store's legs that touch a covered company are exactly
   the input's legs: new ones are inserted, changed ones replaced, and the ones the input no
-  longer has are removed (a deal left without legs goes too). Legs between companies the input
-  does not cover are left alone, so webs of different companies can share one store.
+  longer has are removed (a deal is a view over its legs: one left without legs is gone).
+  Legs between companies the input does not cover are left alone, so webs of different
+  companies can share one store.
 * **Identity is content, not path.** Each leg carries a 64-bit digest of its content (every
   field but the file and line it was read from); a load compares digests by ``(deal, leg)``, so
   the same legs read from a CSV, its Parquet twin or the books written from it change nothing.
@@ -100,7 +102,7 @@ class LoadSummary:
     """What a load did, table by table."""
 
     company: TableCounts = TableCounts()
-    deal: TableCounts = TableCounts()
+    deal_title: TableCounts = TableCounts()
     leg: TableCounts = TableCounts()
     price: TableCounts = TableCounts()
 
@@ -169,7 +171,6 @@ def leg_rows(frame: pd.DataFrame, capex: np.ndarray | None = None) -> pd.DataFra
         }
     )
     rows["digest"] = content_digests(rows)
-    rows["_day"] = days.astype(np.int64)
     return rows
 
 
@@ -327,9 +328,8 @@ def load_on(
         raise BadInput(errors)
     company = writer.add_companies(sorted(named - set(stored_companies)), len(named))
     plan = writer.plan(rows, covered)
-    deal = writer.write_deals(rows, plan, titles or {})
+    deal = writer.write_titles(titles or {})
     leg = writer.write_legs(rows, plan)
-    writer.drop_empty_deals(plan)
     price = writer.write_prices(prices)
     return LoadSummary(company, deal, leg, price)
 
@@ -344,7 +344,6 @@ class _Plan:
     updated: int
     unchanged: int
     deleted: int
-    stored_deals: pd.DataFrame  # deal rows in the store (id, title, first_date, last_date, source)
 
 
 class _Writer:
@@ -384,83 +383,69 @@ class _Writer:
     # -- the plan -------------------------------------------------------------------------
 
     def plan(self, rows: pd.DataFrame, covered: set[Company]) -> _Plan:
-        stored = self._fetch(
-            "SELECT deal, leg, payer, payee, digest FROM leg",
-            ("deal", "leg", "payer", "payee", "digest"),
-        )
-        stored_deals = self._fetch(
-            "SELECT id, title, first_date, last_date, source FROM deal",
-            ("id", "title", "first_date", "last_date", "source"),
-        )
+        """Compare the input with the store by content digest (module doc).
+
+        A stored digest found among the input's is an unchanged leg (the digest covers the key
+        too). Only the rest are compared by key: a stored leg whose key comes back with other
+        content is replaced; one whose key is gone is removed if it touches a covered company.
+        """
+        stored = self._stored_digests(covered)
         if stored.empty:
             empty = pd.DataFrame({"deal": [], "leg": []})
             write = _key_order(rows, np.arange(len(rows)))
-            return _Plan(write, empty, len(rows), 0, 0, 0, stored_deals)
-        stored["leg"] = stored["leg"].astype(np.int64)
-        stored["digest"] = stored["digest"].astype(np.int64)
-        keys = rows[["deal", "leg", "digest"]].reset_index(drop=True)
-        keys["position"] = np.arange(len(keys))
-        merged = stored.merge(keys, on=["deal", "leg"], how="outer", suffixes=("", "_new"))
-        in_input = merged["position"].notna().to_numpy()
-        in_store = merged["digest"].notna().to_numpy()
-        both = in_input & in_store
-        same = both & (merged["digest"].to_numpy() == merged["digest_new"].to_numpy())
-        touches = (merged["payer"].isin(covered) | merged["payee"].isin(covered)).to_numpy()
-        stale = in_store & ~in_input & touches
-        changed = both & ~same
-        write = merged["position"].to_numpy()[in_input & ~same].astype(np.int64)
-        remove = merged.loc[stale | changed, ["deal", "leg"]]
+            return _Plan(write, empty, len(rows), 0, 0, 0)
+        digests = rows["digest"].to_numpy()
+        kept = np.isin(stored["digest"].to_numpy(), digests)
+        unchanged_input = np.isin(digests, stored["digest"].to_numpy()[kept])
+        write = np.flatnonzero(~unchanged_input)
+        others = stored[~kept]
+        written_keys = rows.iloc[write][["deal", "leg"]]
+        replaced = others.merge(written_keys, on=["deal", "leg"], how="left", indicator=True)
+        is_replaced = (replaced["_merge"] == "both").to_numpy()
+        stale = ~is_replaced & replaced["touches"].astype(bool).to_numpy()
+        remove = replaced.loc[is_replaced | stale, ["deal", "leg"]]
+        updated = int(is_replaced.sum())
         return _Plan(
             _key_order(rows, write),
             remove,
-            int((in_input & ~in_store).sum()),
-            int(changed.sum()),
-            int(same.sum()),
+            len(write) - updated,
+            updated,
+            int(unchanged_input.sum()),
             int(stale.sum()),
-            stored_deals,
         )
+
+    def _stored_digests(self, covered: set[Company]) -> pd.DataFrame:
+        """Every stored leg's key, digest, and whether it touches a covered company."""
+        temp = "rt_covered"
+        suffix = " ON COMMIT DROP" if self.postgres else ""
+        self.cursor.execute(f"CREATE TEMPORARY TABLE {temp} (name VARCHAR PRIMARY KEY){suffix}")
+        self._executemany(f"INSERT INTO {temp} (name) VALUES ({{}})", 1, [(n,) for n in covered])
+        stored = self._fetch(
+            f"SELECT deal, leg, digest, CASE WHEN payer IN (SELECT name FROM {temp}) "
+            f"OR payee IN (SELECT name FROM {temp}) THEN 1 ELSE 0 END FROM leg",
+            ("deal", "leg", "digest", "touches"),
+        )
+        if not self.postgres:
+            self.cursor.execute(f"DROP TABLE temp.{temp}")
+        stored["leg"] = stored["leg"].astype(np.int64)
+        stored["digest"] = stored["digest"].astype(np.int64)
+        return stored
 
     # -- deals ------------------------------------------------------------------------------
 
-    def write_deals(
-        self, rows: pd.DataFrame, plan: _Plan, titles: Mapping[str, str]
-    ) -> TableCounts:
-        """Each input deal as its input legs make it: insert new ones, update changed ones."""
-        wanted = _deal_rows(rows, titles, plan.stored_deals)
-        stored = plan.stored_deals.set_index("id")
-        is_new = ~wanted["id"].isin(stored.index).to_numpy()
-        old = wanted[~is_new]
-        differs = np.zeros(len(old), dtype=bool)
-        if len(old):
-            before = stored.loc[old["id"]]
-            for column in ("title", "first_date", "last_date", "source"):
-                mine = old[column].to_numpy(dtype=object)
-                theirs = before[column].to_numpy(dtype=object)
-                if column.endswith("_date"):
-                    theirs = before[column].astype(str).to_numpy(dtype=object)
-                differs |= mine != theirs
-        inserts = wanted[is_new]
-        updates = old[differs]
-        columns = ("id", "title", "first_date", "last_date", "source")
-        self._insert("deal", columns, _tuples(inserts, columns))
-        self._executemany(
-            "UPDATE deal SET title = {0}, first_date = {0}, last_date = {0}, source = {0} "
-            "WHERE id = {0}".replace("{0}", self.mark),
-            0,
-            _tuples(updates, ("title", "first_date", "last_date", "source", "id")),
-        )
-        return TableCounts(len(inserts), len(updates), len(old) - len(updates))
-
-    def drop_empty_deals(self, plan: _Plan) -> None:
-        """Remove the deals the removed legs leave without any leg."""
-        touched = sorted(set(plan.remove["deal"]))
-        if touched:
-            self._executemany(
-                "DELETE FROM deal WHERE id = {0} AND NOT EXISTS "
-                "(SELECT 1 FROM leg WHERE leg.deal = {0})".replace("{0}", self.mark),
-                0,
-                [(deal, deal) for deal in touched],
-            )
+    def write_titles(self, titles: Mapping[str, str]) -> TableCounts:
+        """Insert or update the deal titles the input gives (a deal keeps the title it has)."""
+        stored = dict(self._fetch("SELECT id, title FROM deal_title", ("id", "title")).values)
+        inserts = [(deal, title) for deal, title in titles.items() if deal not in stored]
+        updates = [
+            (title, deal)
+            for deal, title in titles.items()
+            if deal in stored and stored[deal] != title
+        ]
+        self._insert("deal_title", ("id", "title"), sorted(inserts))
+        m = self.mark
+        self._executemany(f"UPDATE deal_title SET title = {m} WHERE id = {m}", 0, updates)
+        return TableCounts(len(inserts), len(updates), len(titles) - len(inserts) - len(updates))
 
     # -- legs and postings ----------------------------------------------------------------
 
@@ -563,28 +548,6 @@ def _tuples(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]
         values = frame[column].to_numpy()
         lists.append(values.tolist())
     return list(zip(*lists, strict=True))
-
-
-def _deal_rows(rows: pd.DataFrame, titles: Mapping[str, str], stored: pd.DataFrame) -> pd.DataFrame:
-    """One row per input deal: its span of dates and the sources its legs cite, in leg order."""
-    codes, ids = pd.factorize(rows["deal"].to_numpy(dtype=object), sort=True)
-    days = pd.Series(rows["_day"].to_numpy()).groupby(codes)
-    first = days.min().to_numpy().astype("datetime64[D]").astype(str)
-    last = days.max().to_numpy().astype("datetime64[D]").astype(str)
-    deals = pd.DataFrame({"id": ids, "first_date": first, "last_date": last})
-    ordered = rows[["deal", "leg", "source"]].sort_values(["deal", "leg"], kind="stable")
-    cited = ordered[ordered["source"] != ""].drop_duplicates(["deal", "source"])
-    several = cited["deal"].duplicated(keep=False).to_numpy()
-    sources = dict(zip(cited["deal"][~several], cited["source"][~several], strict=True))
-    for deal, group in cited[several].groupby("deal", sort=False)["source"]:
-        sources[deal] = "; ".join(group)
-    deals["source"] = deals["id"].map(sources).fillna("")
-    kept = dict(zip(stored["id"], stored["title"], strict=True)) if len(stored) else {}
-    if titles or kept:
-        deals["title"] = [titles.get(deal) or kept.get(deal) for deal in deals["id"]]
-    else:
-        deals["title"] = None
-    return deals
 
 
 def load_web(engine: Engine, web: Any, *, progress: Progress | None = None) -> LoadSummary:

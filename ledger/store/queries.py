@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.model import (
@@ -35,7 +35,7 @@ from ledger.model import (
     from_cents,
     included_in_basis,
 )
-from ledger.store.schema import COMPANY, DEAL, LEG, PRICE, require_schema
+from ledger.store.schema import COMPANY, PRICE, require_schema
 
 __all__ = [
     "NettingInput",
@@ -150,24 +150,14 @@ def query_companies(engine: Engine) -> tuple[StoredCompany, ...]:
 
 def query_deals(engine: Engine) -> tuple[StoredDeal, ...]:
     """Every stored deal with its number of legs, ordered by first date and id."""
-    counts = select(LEG.c.deal, func.count().label("legs")).group_by(LEG.c.deal).subquery("n")
-    statement = (
-        select(DEAL, func.coalesce(counts.c.legs, 0).label("legs"))
-        .select_from(DEAL.outerjoin(counts, counts.c.deal == DEAL.c.id))
-        .order_by(DEAL.c.first_date, DEAL.c.id)
+    statement = text(
+        "SELECT id, title, first_date, last_date, source, legs FROM deal ORDER BY first_date, id"
     )
     with engine.connect() as connection:
         require_schema(connection)
         return tuple(
-            StoredDeal(
-                row["id"],
-                row["title"],
-                row["first_date"],
-                row["last_date"],
-                row["source"],
-                int(row["legs"]),
-            )
-            for row in connection.execute(statement).mappings()
+            StoredDeal(row[0], row[1], _day(row[2]), _day(row[3]), row[4], int(row[5]))
+            for row in connection.execute(statement)
         )
 
 

@@ -49,7 +49,7 @@ __all__ = [
     "VIEWS",
     "CompanyTable",
     "CycleTable",
-    "DealTable",
+    "DealTitleTable",
     "ExactDecimal",
     "LegTable",
     "NettingResultTable",
@@ -139,16 +139,17 @@ class CompanyTable(SQLModel, table=True):
     has_book: bool
 
 
-class DealTable(SQLModel, table=True):
-    """A deal: the span of its legs' dates and the sources they cite."""
+class DealTitleTable(SQLModel, table=True):
+    """A deal's own description, for the deals that have one (the ``deal`` view adds the rest).
 
-    __tablename__ = "deal"
+    A deal's span of dates and the sources it cites follow from its legs, so they are a view
+    (``deal``) rather than rows a load would have to write and keep in step.
+    """
+
+    __tablename__ = "deal_title"
 
     id: str = Field(primary_key=True)
-    title: str | None = Field(default=None, nullable=True)
-    first_date: dt.date
-    last_date: dt.date
-    source: str = ""
+    title: str
 
 
 class LegTable(SQLModel, table=True):
@@ -156,10 +157,9 @@ class LegTable(SQLModel, table=True):
 
     ``digest`` is a 64-bit hash of the content (:func:`ledger.store.load.content_digests`): a
     load compares digests, not files and lines, so the same legs read from another path or
-    format change nothing. ``deal``, ``payer`` and ``payee`` name rows of ``deal`` and
-    ``company``, which the loader writes first in the same transaction; they are not declared
-    as foreign keys because checking three keys per row would triple the time of a bulk load
-    on PostgreSQL (docs/store.md).
+    format change nothing. ``payer`` and ``payee`` name rows of ``company``, which the loader
+    writes first in the same transaction; they are not declared as foreign keys because
+    checking them per row would double the time of a bulk load on PostgreSQL (docs/store.md).
     """
 
     __tablename__ = "leg"
@@ -272,7 +272,7 @@ def table_of(model: type[SQLModel]) -> Table:
 
 
 COMPANY = table_of(CompanyTable)
-DEAL = table_of(DealTable)
+DEAL_TITLE = table_of(DealTitleTable)
 LEG = table_of(LegTable)
 PRICE = table_of(PriceTable)
 RUN = table_of(NettingRunTable)
@@ -281,7 +281,7 @@ CYCLE = table_of(CycleTable)
 VERSION = table_of(SchemaVersionTable)
 
 #: The tables of schema 2 in dependency order (referenced tables first).
-TABLES: tuple[Table, ...] = (COMPANY, DEAL, LEG, PRICE, RUN, RESULT, CYCLE)
+TABLES: tuple[Table, ...] = (COMPANY, DEAL_TITLE, LEG, PRICE, RUN, RESULT, CYCLE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,11 +302,31 @@ def _share(column: str, dialect: str) -> str:
     return f"ROUND({column} / 10000.0, 4)"
 
 
+def _deal_view(dialect: str) -> str:
+    """Each deal: its title, the span of its legs' dates, the sources they cite in leg order."""
+    if dialect == "postgresql":
+        joined = "string_agg(source, '; ' ORDER BY first_leg)"
+    else:  # SQLite 3.40 has no ORDER BY inside an aggregate: it follows the subquery's order
+        joined = "group_concat(source, '; ')"
+    return f"""
+        SELECT s.deal AS id, t.title, s.first_date, s.last_date,
+               COALESCE(c.source, '') AS source, s.legs
+        FROM (SELECT deal, MIN(date) AS first_date, MAX(date) AS last_date, COUNT(*) AS legs
+              FROM leg GROUP BY deal) s
+        LEFT JOIN deal_title t ON t.id = s.deal
+        LEFT JOIN (SELECT deal, {joined} AS source
+                   FROM (SELECT deal, source, MIN(leg) AS first_leg FROM leg
+                         WHERE source <> '' GROUP BY deal, source
+                         ORDER BY deal, first_leg) cited
+                   GROUP BY deal) c ON c.deal = s.deal"""
+
+
 def _views(dialect: str) -> dict[str, str]:
     from ledger.store.postings import posting_view_sql
 
     d = lambda column: _dollars(column, dialect)  # noqa: E731 - a local shorthand
     return {
+        "deal": _deal_view(dialect),
         "posting": posting_view_sql(dialect),
         "run_company_dollars": f"""
             SELECT r.run_id, n.created, n.method, n.basis, n.period_start, n.period_end,
