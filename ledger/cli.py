@@ -295,7 +295,7 @@ PathArg = Annotated[
 OptionalPathArg = Annotated[
     Path | None,
     typer.Argument(
-        metavar="[PATH]",
+        metavar="PATH",
         help="Deals file (.yaml), legs CSV or Parquet, or books folder (or --db URL instead).",
     ),
 ]
