@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cli import BASELINE, PYTHON, ROUNDTRIP, run, simulate  # noqa: E402
+from bench_cli import BASELINE, PYTHON, ROUNDTRIP, _row, run, simulate  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000)
 TARGET_LEGS = 1_000_000
@@ -104,7 +104,7 @@ def bench(sizes: list[int], folder: Path) -> list[dict[str, object]]:
                     seconds, mib, code = run(
                         [*ROUNDTRIP, "load", str(csv), "--db", url], work / f"{label}.txt"
                     )
-                    rows.append(_row(legs, f"{label}-{name}", seconds, mib, None, code, ""))
+                    rows.append(_row(legs, f"{label}-{name}", seconds, mib, 0.0, code, ""))
                 out = work / f"net-db-{name}.json"
                 seconds, mib, code = run([*ROUNDTRIP, "net", "--db", url, "-f", "json"], out)
                 same = code == 0 and out.read_bytes() == net_out.read_bytes()
@@ -115,20 +115,6 @@ def bench(sizes: list[int], folder: Path) -> list[dict[str, object]]:
                     _drop(schema)
         shutil.rmtree(work, ignore_errors=True)
     return rows
-
-
-def _row(
-    legs: int, name: str, seconds: float, mib: float, base: float | None, code: int, check: str
-) -> dict[str, object]:
-    return {
-        "legs": legs,
-        "command": name,
-        "seconds": seconds,
-        "ratio": seconds / base if base else None,
-        "peak_MiB": mib,
-        "exit": code,
-        "check": check,
-    }
 
 
 def _targets(rows: list[dict[str, object]]) -> list[str]:
@@ -169,7 +155,7 @@ def main() -> None:
     print(f"{'-' * 9}  {'-' * 14} {'-' * 8} {'-' * 6} {'-' * 9}  {'-' * 5}")
     for row in rows:
         status = row["check"] if row["exit"] == 0 else f"exit {row['exit']}"
-        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
+        ratio = "" if row["ratio"] != row["ratio"] else f"{row['ratio']:.2f}"  # NaN: no ratio
         print(
             f"{row['legs']:>9,}  {row['command']:<14} {row['seconds']:>8.2f} "
             f"{ratio:>6} {row['peak_MiB']:>9,.0f}  {status}"

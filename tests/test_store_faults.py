@@ -36,10 +36,13 @@ def _start(*args: str) -> subprocess.Popen[bytes]:
     )
 
 
-def _run(*args: str) -> None:
-    process = _start(*args)
-    out, err = process.communicate(timeout=300)
+def _wait(process: subprocess.Popen[bytes]) -> None:
+    _, err = process.communicate(timeout=300)
     assert process.returncode == 0, err.decode()
+
+
+def _run(*args: str) -> None:
+    _wait(_start(*args))
 
 
 def _web(folder: Path, name: str, companies: int, legs: int, seed: int) -> Path:
@@ -122,10 +125,8 @@ def test_two_loads_at_once_leave_what_a_serial_load_leaves(
         _run("load", first, "--db", serial)
         other_then_one = _dump(serial)
     with _store(backend, tmp_path, "parallel") as url:
-        processes = [_start("load", path, "--db", url) for path in (first, second)]
-        for process in processes:
-            _, err = process.communicate(timeout=300)
-            assert process.returncode == 0, err.decode()
+        for process in [_start("load", path, "--db", url) for path in (first, second)]:
+            _wait(process)
         assert _dump(url) in (one_then_other, other_then_one)
 
 
@@ -135,10 +136,8 @@ def test_two_saves_at_once_record_two_runs(
 ) -> None:
     with _store(backend, tmp_path, "runs") as url:
         _run("load", str(webs["a"]), "--db", url)
-        saves = [_start("net", "--db", url, "--save", "--format", "json") for _ in range(2)]
-        for process in saves:
-            _, err = process.communicate(timeout=300)
-            assert process.returncode == 0, err.decode()
+        for process in [_start("net", "--db", url, "--save", "-f", "json") for _ in range(2)]:
+            _wait(process)
         engine = engine_for(url)
         with engine.connect() as connection:
             runs = connection.execute(text("SELECT id, graph_hash FROM netting_run")).all()
