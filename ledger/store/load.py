@@ -129,19 +129,29 @@ class LoadSummary:
 # --------------------------------------------------------------------------------------------
 
 
-def _text(series: pd.Series) -> np.ndarray:
-    """A text column as an object array of str, built once per distinct value."""
+def _category(series: pd.Series) -> pd.Categorical:
+    """A text column as a categorical of str (one copy of each distinct value)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        categories = np.asarray([str(c) for c in series.cat.categories] + [""], dtype=object)
-        return categories[series.cat.codes.to_numpy()]
-    return series.astype(str).to_numpy(dtype=object)
+        return series.cat.rename_categories([str(c) for c in series.cat.categories]).array
+    return pd.Categorical(series.astype(str))
 
 
-def _canonical_units(series: pd.Series) -> np.ndarray:
-    """Units as canonical decimal text (``1.6E8`` and ``160000000`` alike), None if absent."""
-    codes, distinct = pd.factorize(_text(series))
-    canonical = [None if not t else canonical_decimal(Decimal(t)) for t in distinct]
-    return np.asarray([*canonical, None], dtype=object)[codes]
+def _canonical_units(series: pd.Series) -> pd.Categorical:
+    """Units as canonical decimal text (``1.6E8`` and ``160000000`` alike), "" if absent."""
+    units = _category(series)
+    canonical = [canonical_decimal(Decimal(t)) if t else "" for t in units.categories]
+    return pd.Categorical(np.asarray(canonical, dtype=object)[units.codes])
+
+
+def _values(category: pd.Categorical, empty_is_none: bool = False) -> np.ndarray:
+    """A categorical's values as an object array of str (None for "" if asked)."""
+    categories = np.asarray(list(category.categories), dtype=object)
+    if empty_is_none:
+        categories[categories == ""] = None
+    return categories[category.codes]
+
+
+_TEXT = ("deal", "payer", "payee", "kind", "currency", "status", "note", "source", "commodity")
 
 
 def leg_rows(frame: pd.DataFrame, capex: np.ndarray | None = None) -> pd.DataFrame:
@@ -149,40 +159,33 @@ def leg_rows(frame: pd.DataFrame, capex: np.ndarray | None = None) -> pd.DataFra
     n = len(frame)
     days = frame["date"].to_numpy().astype("datetime64[D]")
     distinct, inverse = np.unique(days, return_inverse=True)
-    iso = np.asarray([str(d) for d in distinct] + [""], dtype=object)[inverse]
-    commodity = _text(frame["commodity"])
-    rows = pd.DataFrame(
-        {
-            "deal": _text(frame["deal"]),
-            "leg": frame["leg"].to_numpy().astype(np.int64),
-            "date": iso,
-            "payer": _text(frame["payer"]),
-            "payee": _text(frame["payee"]),
-            "kind": _text(frame["kind"]),
-            "amount_cents": frame["cents"].to_numpy().astype(np.int64),
-            "currency": _text(frame["currency"]),
-            "status": _text(frame["status"]),
-            "estimate": frame["estimate"].to_numpy().astype(bool),
-            "capex": np.zeros(n, bool) if capex is None else np.asarray(capex, dtype=bool),
-            "note": _text(frame["note"]),
-            "source": _text(frame["source"]),
-            "units": _canonical_units(frame["units"]),
-            "commodity": np.where(commodity == "", None, commodity),
-        }
-    )
-    rows["digest"] = content_digests(rows)
-    return rows
+    content: dict[str, Any] = {
+        "date": pd.Categorical.from_codes(inverse, [str(d) for d in distinct]),
+        "leg": frame["leg"].to_numpy().astype(np.int64),
+        "amount_cents": frame["cents"].to_numpy().astype(np.int64),
+        "estimate": frame["estimate"].to_numpy().astype(bool),
+        "capex": np.zeros(n, bool) if capex is None else np.asarray(capex, dtype=bool),
+        "units": _canonical_units(frame["units"]),
+        **{column: _category(frame[column]) for column in _TEXT},
+    }
+    digests = content_digests(pd.DataFrame({c: content[c] for c in _CONTENT}))
+    rows = {
+        column: _values(value, column in ("units", "commodity"))
+        if isinstance(value, pd.Categorical)
+        else value
+        for column, value in content.items()
+    }
+    return pd.DataFrame({**{c: rows[c] for c in _CONTENT}, "digest": digests})
 
 
-def content_digests(rows: pd.DataFrame) -> np.ndarray:
+def content_digests(content: pd.DataFrame) -> np.ndarray:
     """A 64-bit digest of each leg's content (as signed int64, what BIGINT holds).
 
     pandas' ``hash_pandas_object`` with its fixed key, over the content columns in canonical
-    form (ISO dates, canonical units): the same legs give the same digests from any source.
+    form (ISO dates, canonical units, "" for no units or commodity): the same legs give the
+    same digests from any source. Text columns may be categorical or not: pandas hashes a
+    categorical by its values, so the digest is the same.
     """
-    content = rows[list(_CONTENT)].copy()
-    for column in ("units", "commodity"):
-        content[column] = content[column].fillna("")
     hashed = pd.util.hash_pandas_object(content, index=False).to_numpy()
     return hashed.view(np.int64)
 
@@ -486,7 +489,7 @@ class _Writer:
         updates = [
             (*value, *key)
             for key, value in wanted.items()
-            if key in stored and _same_price(stored[key], value) is False
+            if key in stored and not _same_price(stored[key], value)
         ]
         self._executemany(
             "INSERT INTO price (date, commodity, unit_price, currency) VALUES ({})", 4, inserts
