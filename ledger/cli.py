@@ -572,10 +572,14 @@ def net(
 
 def _stored_web(db: str | None) -> Web:
     """The legs, prices and companies of a store, as a web (``audit --db``)."""
+    from ledger.model import BadInput
     from ledger.store import stored_web
 
     with _store(db, must_exist=True) as (engine, where):
-        return stored_web(engine, where)
+        try:
+            return stored_web(engine, where)
+        except BadInput as error:
+            _fail(error.errors)
 
 
 class _SaveTo(NamedTuple):
@@ -590,11 +594,15 @@ def _from_store(
     db: str | None, period: Period, basis: Basis, steps: _Steps
 ) -> tuple[pd.DataFrame, tuple[Leg, ...], tuple[Price, ...], None, str]:
     """What ``net --db`` nets: edges aggregated by the database, and the unit-carrying legs."""
+    from ledger.model import BadInput
     from ledger.store import netting_input
 
     with _store(db, must_exist=True) as (engine, where):
         steps(f"aggregating legs into edges in {where}")
-        found = netting_input(engine, period, basis)
+        try:
+            found = netting_input(engine, period, basis)
+        except BadInput as error:
+            _fail(error.errors)
     return found.frame, found.grants, found.prices, None, where
 
 

@@ -99,6 +99,15 @@ def test_netting_a_store_that_does_not_exist_creates_none(tmp_path: Path) -> Non
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("verb", ["net", "audit"])
+def test_a_store_without_legs_is_an_empty_web(tmp_path: Path, web: Path, verb: str) -> None:
+    db = str(tmp_path / "runs.db")
+    assert runner.invoke(app, ["net", str(web), "--save", "--db", db]).exit_code == 0
+    result = runner.invoke(app, [verb, "--db", db])
+    assert result.exit_code == 2
+    assert "no legs: the store holds none (an empty web" in result.stderr
+
+
 def test_a_refused_load_creates_no_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(WEB + "2025-03-01,c,2,Oracle,Oracle,sale,1.00,USD,realized\n", "utf-8")

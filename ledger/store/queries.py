@@ -22,11 +22,13 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.model import (
+    BadInput,
     Basis,
     Company,
     DealId,
     FlowClass,
     Kind,
+    LedgerError,
     Leg,
     Period,
     Price,
@@ -103,6 +105,21 @@ def _leg(row: Any) -> Leg:
         0,
         capex=bool(capex),
     )
+
+
+#: What netting or auditing a store without legs is told.
+EMPTY_STORE = "no legs: the store holds none (an empty web; roundtrip load puts one in it)"
+
+
+def _require_legs(connection: Connection) -> None:
+    """Refuse a store without a single leg, as every reader refuses an empty web.
+
+    Raises:
+        BadInput: the store holds no leg.
+    """
+    if connection.execute(text("SELECT 1 FROM leg LIMIT 1")).first() is None:
+        where = connection.engine.url.render_as_string(hide_password=True)
+        raise BadInput([LedgerError(where, 0, EMPTY_STORE)])
 
 
 def _legs(
@@ -213,6 +230,7 @@ def netting_input(engine: Engine, period: Period | None, basis: Basis) -> Nettin
 
     Raises:
         StoreMissing: the schema is absent or older.
+        BadInput: the store holds no leg.
     """
     period = period or Period()
     where, params = _selection(period, basis)
@@ -225,6 +243,7 @@ def netting_input(engine: Engine, period: Period | None, basis: Basis) -> Nettin
     )
     with engine.connect() as connection:
         require_schema(connection)
+        _require_legs(connection)
         edges = connection.execute(text(edges_sql), params).all()
         paper = _legs(connection, f"WHERE {where} AND {noncash}", params)
         grants = _legs(connection, "WHERE units IS NOT NULL")
@@ -278,6 +297,7 @@ def stored_web(engine: Engine, where: str) -> Any:
 
     with engine.connect() as connection:
         require_schema(connection)
+        _require_legs(connection)
         legs = _legs(connection)
         prices = _prices(connection, select(PRICE).order_by(PRICE.c.date, PRICE.c.commodity))
         companies = tuple(
