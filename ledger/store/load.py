@@ -47,6 +47,7 @@ __all__ = [
     "LoadSummary",
     "TableCounts",
     "content_digests",
+    "LegRows",
     "leg_rows",
     "load_frame",
     "load_legs",
@@ -154,7 +155,25 @@ def _values(category: pd.Categorical, empty_is_none: bool = False) -> np.ndarray
 _TEXT = ("deal", "payer", "payee", "kind", "currency", "status", "note", "source", "commodity")
 
 
-def leg_rows(frame: pd.DataFrame, capex: np.ndarray | None = None) -> pd.DataFrame:
+class LegRows(dict[str, np.ndarray]):
+    """The leg table's rows as one array per column (:data:`LEG_COLUMNS`).
+
+    Plain arrays rather than a DataFrame: a frame would copy a million-row text column block
+    on construction, for nothing, since rows only leave as tuples.
+    """
+
+    @property
+    def size(self) -> int:
+        """How many rows."""
+        return len(self["digest"])
+
+    def tuples(self, positions: np.ndarray, columns: Sequence[str] = LEG_COLUMNS) -> list[Any]:
+        """The rows at ``positions`` as tuples of plain Python values (what drivers bind)."""
+        lists = [self[column][positions].tolist() for column in columns]
+        return list(zip(*lists, strict=True))
+
+
+def leg_rows(frame: pd.DataFrame, capex: np.ndarray | None = None) -> LegRows:
     """The leg table's rows for a legs frame (:data:`LEG_COLUMNS`, digest included)."""
     n = len(frame)
     days = frame["date"].to_numpy().astype("datetime64[D]")
@@ -175,7 +194,7 @@ def leg_rows(frame: pd.DataFrame, capex: np.ndarray | None = None) -> pd.DataFra
         else value
         for column, value in content.items()
     }
-    return pd.DataFrame({**{c: rows[c] for c in _CONTENT}, "digest": digests})
+    return LegRows({**{c: rows[c] for c in _CONTENT}, "digest": digests})
 
 
 def content_digests(content: pd.DataFrame) -> np.ndarray:
@@ -385,7 +404,7 @@ class _Writer:
 
     # -- the plan -------------------------------------------------------------------------
 
-    def plan(self, rows: pd.DataFrame, covered: set[Company]) -> _Plan:
+    def plan(self, rows: LegRows, covered: set[Company]) -> _Plan:
         """Compare the input with the store by content digest (module doc).
 
         A stored digest found among the input's is an unchanged leg (the digest covers the key
@@ -395,14 +414,14 @@ class _Writer:
         stored = self._stored_digests(covered)
         if stored.empty:
             empty = pd.DataFrame({"deal": [], "leg": []})
-            write = _key_order(rows, np.arange(len(rows)))
-            return _Plan(write, empty, len(rows), 0, 0, 0)
-        digests = rows["digest"].to_numpy()
+            write = _key_order(rows, np.arange(rows.size))
+            return _Plan(write, empty, rows.size, 0, 0, 0)
+        digests = rows["digest"]
         kept = np.isin(stored["digest"].to_numpy(), digests)
         unchanged_input = np.isin(digests, stored["digest"].to_numpy()[kept])
         write = np.flatnonzero(~unchanged_input)
         others = stored[~kept]
-        written_keys = rows.iloc[write][["deal", "leg"]]
+        written_keys = pd.DataFrame({"deal": rows["deal"][write], "leg": rows["leg"][write]})
         replaced = others.merge(written_keys, on=["deal", "leg"], how="left", indicator=True)
         is_replaced = (replaced["_merge"] == "both").to_numpy()
         stale = ~is_replaced & replaced["touches"].astype(bool).to_numpy()
@@ -452,7 +471,7 @@ class _Writer:
 
     # -- legs and postings ----------------------------------------------------------------
 
-    def write_legs(self, rows: pd.DataFrame, plan: _Plan) -> TableCounts:
+    def write_legs(self, rows: LegRows, plan: _Plan) -> TableCounts:
         """Remove the stale and changed legs, then insert the new and changed ones in chunks."""
         removed = _tuples(plan.remove, ("deal", "leg"))
         if removed:
@@ -461,7 +480,7 @@ class _Writer:
         total, done = len(plan.write), 0
         for start in range(0, total, CHUNK):
             chosen = plan.write[start : start + CHUNK]
-            self._insert("leg", LEG_COLUMNS, _tuples(rows.iloc[chosen], LEG_COLUMNS))
+            self._insert("leg", LEG_COLUMNS, rows.tuples(chosen))
             done += len(chosen)
             if self.progress is not None:
                 self.progress(done, total)
@@ -526,10 +545,10 @@ class _Writer:
         self._executemany(f"INSERT INTO {table} ({names}) VALUES ({{}})", len(columns), rows)
 
 
-def _key_order(rows: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+def _key_order(rows: LegRows, positions: np.ndarray) -> np.ndarray:
     """``positions`` ordered by ``(deal, leg)``: the key's order, so b-trees grow at their end."""
-    codes, _ = pd.factorize(rows["deal"].to_numpy(dtype=object)[positions], sort=True)
-    numbers = rows["leg"].to_numpy()[positions]
+    codes, _ = pd.factorize(rows["deal"][positions], sort=True)
+    numbers = rows["leg"][positions]
     return positions[np.lexsort((numbers, codes))]
 
 
