@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TextIO
 
 import typer
 from rich.console import Console
@@ -30,9 +30,10 @@ from ledger.model import Basis, LedgerError, Period, format_errors
 from ledger.render import Format, Sheet, Unit, render_json, render_markdown
 
 if TYPE_CHECKING:
+    import pandas as pd
     from sqlalchemy.engine import Engine
 
-    from ledger.model import Leg
+    from ledger.model import Leg, Price
     from ledger.netting import NettingResult
     from ledger.output_set import Stage
     from ledger.sensitivity import Sensitivity
@@ -221,13 +222,30 @@ def _sheets_out(
         _emit(render_markdown(sheets, unit=unit), out)
 
 
-def _store(db: str | None) -> tuple[Engine, str]:
-    """The store at ``db`` (default SQLite file) with its schema, and its URL to show."""
-    from ledger.store import create_schema, engine_for
+@contextmanager
+def _store(db: str | None, *, must_exist: bool = False) -> Iterator[tuple[Engine, str]]:
+    """The store at ``db`` (default SQLite file) with its schema, and its URL to show.
 
-    engine = engine_for(db)
-    create_schema(engine)
-    return engine, engine.url.render_as_string(hide_password=True)
+    Store problems end the command with one line, exit 2 (a bad ``--db``) or 1 (a store that
+    cannot be reached); a SQLite file this command created is removed when it fails.
+    """
+    from ledger.store import StoreError, StoreMissing, create_schema, engine_for, opened
+
+    try:
+        with opened(db, must_exist=must_exist) as url:
+            engine = engine_for(url)
+            try:
+                if not must_exist:
+                    create_schema(engine)
+                yield engine, engine.url.render_as_string(hide_password=True)
+            finally:
+                engine.dispose()
+    except StoreError as error:
+        _err(str(error))
+        raise typer.Exit(error.exit_code) from None
+    except StoreMissing as error:
+        _err(f"{error} (roundtrip load creates it)")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _refuse_output(out: Path, source: Path) -> None:
@@ -241,7 +259,9 @@ def _refuse_output(out: Path, source: Path) -> None:
         _fail(error.errors)
 
 
-def _eliminations_stage(out: Path | None, source: Path) -> AbstractContextManager[Stage | None]:
+def _eliminations_stage(
+    out: Path | None, source: Path | None
+) -> AbstractContextManager[Stage | None]:
     """The output set the eliminations are staged in (none without ``--eliminations``)."""
     if out is None:
         return nullcontext()
@@ -265,19 +285,12 @@ def _stage_eliminations(
     return len(files)
 
 
-def _save_run(db: str | None, result: NettingResult, legs: tuple[Leg, ...]) -> None:
-    """Save a netting run; a store that cannot be opened or written is bad input (exit 2)."""
-    from sqlalchemy.exc import SQLAlchemyError
+def _save_run(db: str | None, result: NettingResult, source: str, cycles: int | None) -> None:
+    """Save a netting run, its figures and its largest cycles (store problems: one line)."""
+    from ledger.store import save_netting
 
-    from ledger.model import BadInput
-    from ledger.store import DEFAULT_URL, save_netting
-
-    try:
-        engine, where = _store(db)
-        saved = save_netting(engine, result, legs)
-    except SQLAlchemyError as error:
-        message = f"cannot save the run: {getattr(error, 'orig', None) or error}"
-        raise BadInput([LedgerError(db or DEFAULT_URL, 0, message)]) from None
+    with _store(db) as (engine, where):
+        saved = save_netting(engine, result, source=source, cycles=cycles)
     _err(f"saved netting run {saved.run_id} to {where}")
 
 
@@ -293,6 +306,13 @@ def _progress_bar(console: Console, what: str) -> Iterator[Callable[[int, int], 
 
 PathArg = Annotated[
     Path, typer.Argument(metavar="PATH", help="Deals file (.yaml), legs CSV, or books folder.")
+]
+OptionalPathArg = Annotated[
+    Path | None,
+    typer.Argument(
+        metavar="PATH",
+        help="Deals file (.yaml), legs CSV or Parquet, or books folder (or --db URL instead).",
+    ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 BasisOpt = Annotated[
@@ -431,25 +451,45 @@ def check(path: PathArg) -> None:
 
 @app.command()
 def load(path: PathArg, db: DbOpt = None) -> None:
-    """Load legs, postings and prices into the SQL store (idempotent and atomic).
+    """Load legs, postings and prices into the SQL store (atomic; the store follows the input).
+
+    The store's legs of the companies the input covers become exactly the input's legs (legs
+    the input no longer has are removed); loading the same legs again, from any file or
+    format, changes nothing. Two loads at once run one after the other.
 
     Example: roundtrip load books/ --db sqlite:///roundtrip.db
     """
     from ledger.model import BadInput
-    from ledger.store import load_legs
+    from ledger.store import load_web
 
-    web = _read(path, _Steps())
-    engine, where = _store(db)
-    try:
-        summary = load_legs(engine, web.legs, web.prices, web.companies)
-    except BadInput as error:
-        _fail(error.errors)
+    steps = _Steps()
+    web = _read(path, steps)
+    with _store(db) as (engine, where):
+        steps(f"loading {web.n_legs:,} legs into {where}")
+        try:
+            summary = load_web(engine, web, progress=_load_progress(steps))
+        except BadInput as error:
+            steps.done()
+            _fail(error.errors)
+        steps.done()
     from ledger.terminal import SheetView
     from ledger.views import load_sheet
 
     _console().print(SheetView(load_sheet(summary.as_dict(), f"Loaded {path} into {where}")))
     if not summary.changed:
-        typer.echo("nothing changed: these books were already loaded.")
+        typer.echo("nothing changed: these legs were already loaded.")
+
+
+def _load_progress(steps: _Steps) -> Callable[[int, int], None] | None:
+    """The load's ``progress(done, total)``: a count on stderr (when progress is shown)."""
+    if not steps.on:
+        return None
+
+    def show(done: int, total: int) -> None:
+        sys.stderr.write(f" {done:,}/{total:,}")
+        sys.stderr.flush()
+
+    return show
 
 
 class ShowWhat(StrEnum):
@@ -498,7 +538,7 @@ def show(
 
 @app.command()
 def net(
-    path: PathArg,
+    path: OptionalPathArg = None,
     method: Annotated[
         MethodName,
         typer.Option(
@@ -523,7 +563,14 @@ def net(
     save: Annotated[
         bool, typer.Option("--save", help="Also store the run and its figures in the database.")
     ] = False,
-    db: DbOpt = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            help="Database URL: without PATH, net what was loaded there (legs aggregated into "
+            "edges in SQL); with PATH, where --save stores the run (default "
+            "sqlite:///roundtrip.db)."
+        ),
+    ] = None,
     cycles: Annotated[
         str, typer.Option(help="How many cycle witnesses to list, largest first, or all.")
     ] = "20",
@@ -555,21 +602,31 @@ def net(
         )
     if bounds and chosen is not Method.MAX:
         raise typer.BadParameter("--bounds goes with --method max (pro-rata is unique)")
+    if path is None and db is None:
+        raise typer.BadParameter("give a PATH to net, or --db URL to net what was loaded there")
+    if path is None and eliminations is not None:
+        raise typer.BadParameter("--eliminations needs the books: give a PATH, not only --db")
     shown = _cycles_shown(cycles)
     top = _sensitivity_top(sensitivity)
     chosen_period = _period(period, start, end)
-    if eliminations is not None:
+    if eliminations is not None and path is not None:
         _refuse_output(eliminations, path)
     steps = _Steps()
-    web = _read(path, steps)
+    if path is None:
+        frame, grants, prices, n_legs, source = _from_store(db, chosen_period, basis, steps)
+        web = None
+    else:
+        web = _read(path, steps)
+        frame, grants, prices, source = web.frame, web.grants, web.prices, str(path)
+        n_legs = web.n_legs
     steps("building the flow graph")
     try:
-        graph = build_flow_graph(web.frame, chosen_period, basis)
+        graph = build_flow_graph(frame, chosen_period, basis)
     except GraphError as error:
-        _fail([LedgerError(str(path), 0, str(error))])
+        _fail([LedgerError(source, 0, str(error))])
     from ledger.audit import paper_gains
 
-    gains = paper_gains(web.grants, web.prices, chosen_period, basis)
+    gains = paper_gains(grants, prices, chosen_period, basis)
     result = run_net(
         graph,
         chosen,
@@ -579,14 +636,18 @@ def net(
         edge_flows=fmt is Format.HTML,
     )
     rests_on = None
-    top = _auto_top(top, len(web.frame))
+    top = _auto_top(top, n_legs)
     if top and chosen is Method.MAX:
         from ledger.sensitivity import netting_sensitivity
 
+        # Removing a leg or a deal needs the legs: from the store, pulled only now.
+        legs = web.frame if web is not None else _stored_web(db).frame
         steps("measuring what the headline rests on")
-        rests_on = netting_sensitivity(web.frame, chosen_period, basis, result, top)
+        rests_on = netting_sensitivity(legs, chosen_period, basis, result, top)
     steps("writing the output")
-    _net_outputs(result, web, path, fmt, out, eliminations, unit, shown, save, db, rests_on)
+    keep = save or (db is not None and path is not None)
+    store = _SaveTo(db, source, shown) if keep else None
+    _net_outputs(result, web, path, fmt, out, eliminations, unit, shown, store, rests_on)
     steps.done()
 
 
@@ -607,6 +668,42 @@ def _auto_top(top: int | None, legs: int) -> int:
     return DEFAULT_TOP if legs <= AUTO_LEG_LIMIT else 0
 
 
+def _stored_web(db: str | None) -> Web:
+    """The legs, prices and companies of a store, as a web (``audit --db``)."""
+    from ledger.model import BadInput
+    from ledger.store import stored_web
+
+    with _store(db, must_exist=True) as (engine, where):
+        try:
+            return stored_web(engine, where)
+        except BadInput as error:
+            _fail(error.errors)
+
+
+class _SaveTo(NamedTuple):
+    """Where and how ``net --save`` stores its run."""
+
+    db: str | None
+    source: str
+    cycles: int | None
+
+
+def _from_store(
+    db: str | None, period: Period, basis: Basis, steps: _Steps
+) -> tuple[pd.DataFrame, tuple[Leg, ...], tuple[Price, ...], int, str]:
+    """What ``net --db`` nets: edges aggregated by the database, and the unit-carrying legs."""
+    from ledger.model import BadInput
+    from ledger.store import netting_input
+
+    with _store(db, must_exist=True) as (engine, where):
+        steps(f"aggregating legs into edges in {where}")
+        try:
+            found = netting_input(engine, period, basis)
+        except BadInput as error:
+            _fail(error.errors)
+    return found.frame, found.grants, found.prices, found.n_legs, where
+
+
 def _cycles_shown(text: str) -> int | None:
     """``--cycles``: a count, or ``all`` (None)."""
     if text.strip().lower() == "all":
@@ -622,29 +719,30 @@ def _cycles_shown(text: str) -> int | None:
 
 def _net_outputs(
     result: NettingResult,
-    web: Web,
-    path: Path,
+    web: Web | None,
+    path: Path | None,
     fmt: Format,
     out: Path | None,
     eliminations: Path | None,
     unit: Unit,
     shown: int | None,
-    save: bool,
-    db: str | None,
+    store: _SaveTo | None,
     rests_on: Sensitivity | None = None,
 ) -> None:
     """Eliminations and the store, then the report (JSON streamed, never held whole)."""
     from ledger.model import BadInput
     from ledger.netting import to_json_dict
 
+    written = 0
     try:
         # The eliminations are staged, then the run is saved, then the files are committed: a
         # failing --save leaves no file written.
         with _eliminations_stage(eliminations, path) as stage:
-            books = (path if path.is_dir() else path.parent) if web.source == "books" else None
-            written = _stage_eliminations(stage, result, web, books)
-            if save or db is not None:
-                _save_run(db, result, web.legs)
+            if web is not None and path is not None:
+                books = (path if path.is_dir() else path.parent) if web.source == "books" else None
+                written = _stage_eliminations(stage, result, web, books)
+            if store is not None:
+                _save_run(store.db, result, store.source, store.cycles)
     except BadInput as error:
         _fail(error.errors)
     if eliminations is not None:
@@ -676,7 +774,7 @@ def _net_outputs(
 
 @app.command()
 def audit(
-    path: PathArg,
+    path: OptionalPathArg = None,
     fail: Annotated[
         str | None, typer.Option(help="What if this company fails (or cuts spending)?")
     ] = None,
@@ -725,6 +823,9 @@ def audit(
             "deals (auto: 5 on webs of up to 5,000 legs, else 0)."
         ),
     ] = "auto",
+    db: Annotated[
+        str | None, typer.Option(help="Database URL: without PATH, audit what was loaded there.")
+    ] = None,
 ) -> None:
     """Exposure audit: concentration, commitments, vendor financing, contagion.
 
@@ -736,7 +837,9 @@ def audit(
     from ledger.flows import GraphError
     from ledger.model import BadInput
 
-    web = _read(path, _Steps())
+    if path is None and db is None:
+        raise typer.BadParameter("give a PATH to audit, or --db URL to audit what was loaded")
+    web = _read(path, _Steps()) if path is not None else _stored_web(db)
     if fail is not None and fail not in web.companies:
         raise typer.BadParameter(f"unknown company {fail!r}; companies: {', '.join(web.companies)}")
     if not 0 <= cut <= 100:
@@ -745,7 +848,7 @@ def audit(
         conventions = from_options(horizon, loss, margin, baseline, means, as_of)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
-    top = _auto_top(_sensitivity_top(sensitivity), len(web.frame))
+    top = _auto_top(_sensitivity_top(sensitivity), web.n_legs)
     chosen_period = _period(period, start, end)
     console = _console()
     show_bar = rank and fmt is Format.TABLE and out is None and console.is_terminal
@@ -770,7 +873,7 @@ def audit(
     except BadInput as error:
         _fail(error.errors)
     except GraphError as error:
-        _fail([LedgerError(str(path), 0, str(error))])
+        _fail([LedgerError(str(path or web.path), 0, str(error))])
     if fmt is Format.HTML:
         _emit(html(), out)
         return

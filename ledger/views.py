@@ -348,7 +348,7 @@ def deal_sheet(legs: Sequence[Leg]) -> Sheet:
 
 def load_sheet(counts: dict[str, dict[str, int]], title: str) -> Sheet:
     """What a load did to each table of the store."""
-    columns = ("table", "inserted", "updated", "unchanged")
+    columns = ("table", "inserted", "updated", "unchanged", "deleted")
     rows = tuple((table, *(str(c[k]) for k in columns[1:])) for table, c in counts.items())
     return Sheet(title=title, columns=columns, rows=rows, numeric=frozenset(columns[1:]))
 

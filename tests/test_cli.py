@@ -145,7 +145,7 @@ def test_usage_error_exits_1_from_the_console_script():
         text=True,
     )
     assert result.returncode == 1
-    assert "Missing argument" in result.stderr
+    assert "give a PATH to net, or --db URL to net what was loaded there" in result.stderr
 
 
 def test_cli_module_does_no_accounting():

@@ -133,7 +133,7 @@ def test_a_failing_save_after_eliminations_leaves_nothing_written(tmp_path: Path
     bad_db = f"sqlite:///{tmp_path / 'no' / 'such' / 'folder' / 'x.db'}"
     result = run("net", TRIANGLE, "--eliminations", out, "--save", "--db", bad_db)
     assert result.exit_code == 2
-    assert "cannot save the run: unable to open database file" in result.stderr
+    assert "folder does not exist; create it or choose another --db" in result.stderr
     assert "Traceback" not in result.output
     assert not out.exists()
 

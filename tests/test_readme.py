@@ -198,6 +198,6 @@ def test_the_readme_refers_to_no_section_of_an_unshipped_spec():
 
 
 def test_the_readme_states_the_postgres_url_the_tests_connect_as():
-    store_tests = (REPO / "tests" / "test_store.py").read_text(encoding="utf-8")
+    store_tests = (REPO / "tests" / "store_backends.py").read_text(encoding="utf-8")
     default = re.search(r'"ROUNDTRIP_TEST_PG_URL", "([^"]+)"', store_tests)[1]
     assert f"`ROUNDTRIP_TEST_PG_URL`, by default `{default}`" in README_TEXT.replace("\n", " ")
