@@ -34,7 +34,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,8 +95,10 @@ COMMANDS: list[Command] = [
 ]
 
 
-def run(argv: list[str], output: Path) -> tuple[float, float, int]:
-    """Seconds, peak MiB and exit code of one fresh process, stdout to ``output``."""
+def measure(argv: list[str], output: Path) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user + system), peak MiB and exit code of one fresh process,
+    stdout to ``output``. On a shared machine the wall clock counts other jobs too; the CPU
+    time is the process's own work."""
     with output.open("wb") as out:
         start = time.perf_counter()
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
@@ -104,7 +107,26 @@ def run(argv: list[str], output: Path) -> tuple[float, float, int]:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0 and process.stderr is not None:
         sys.stderr.write(process.stderr.read().decode(errors="replace")[-2000:])
-    return seconds, usage.ru_maxrss / 1024, process.returncode
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss / 1024, process.returncode
+
+
+def run(argv: list[str], output: Path) -> tuple[float, float, int]:
+    """Seconds, peak MiB and exit code of one fresh process, stdout to ``output``."""
+    seconds, _, mib, code = measure(argv, output)
+    return seconds, mib, code
+
+
+@contextmanager
+def scratch(keep: Path | None) -> Iterator[Path]:
+    """The folder for the webs: ``keep`` (left in place), or a temporary one removed after."""
+    folder = keep or Path(tempfile.mkdtemp(prefix="roundtrip-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    finally:
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def simulate(legs: int, folder: Path) -> Path:
@@ -192,13 +214,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="names of COMMANDS rows to run")
     parser.add_argument("--keep", type=Path, help="keep the webs in this folder")
     args = parser.parse_args()
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="roundtrip-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
+    with scratch(args.keep) as folder:
         rows = bench(args.sizes, args.only, folder)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(folder, ignore_errors=True)
     print(f"{'legs':>9}  {'command':<13} {'seconds':>8} {'ratio':>6} {'peak_MiB':>9}  check")
     print(f"{'-' * 9}  {'-' * 13} {'-' * 8} {'-' * 6} {'-' * 9}  {'-' * 5}")
     for row in rows:

@@ -24,11 +24,17 @@ works around two behaviours of beancount 3.2's loader:
 
 ``loader._load`` is private; it has had this signature since beancount 3.0 and takes several
 sources at once, which is how a book and its commitments file are loaded as one ledger.
+
+roundtrip reads books **as they are written**: while :func:`load` runs, :func:`reading` is
+true in its thread and roundtrip's own beancount plugins (:mod:`ledger.plugins`) do nothing, so
+a book that loads one reads the same, and the plugin, which reads the other books through
+:func:`load`, never runs inside itself.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,7 +44,7 @@ from beancount.ops import validation
 
 from ledger.model import LedgerError
 
-__all__ = ["Loaded", "load", "loader_name"]
+__all__ = ["Loaded", "load", "loader_name", "reading"]
 
 Loaded = tuple[list[Any], tuple[LedgerError, ...], dict[str, Any]]
 
@@ -46,6 +52,14 @@ Loaded = tuple[list[Any], tuple[LedgerError, ...], dict[str, Any]]
 def loader_name(path: Path | str) -> str:
     """The file name beancount's loader puts in the metadata of what it reads from ``path``."""
     return os.path.normpath(os.path.abspath(str(path)))
+
+
+_state = threading.local()
+
+
+def reading() -> bool:
+    """Whether this thread is inside :func:`load` (roundtrip's plugins then do nothing)."""
+    return getattr(_state, "reading", False)
 
 
 def load(paths: Sequence[Path | str]) -> Loaded:
@@ -56,7 +70,12 @@ def load(paths: Sequence[Path | str]) -> Loaded:
         file, as given, and line beancount reports), and the options map.
     """
     sources = [(loader_name(path), True) for path in paths]
-    entries, errors, options = loader._load(sources, None, None, None)
+    outer = reading()
+    _state.reading = True
+    try:
+        entries, errors, options = loader._load(sources, None, None, None)
+    finally:
+        _state.reading = outer
     errors = list(errors) + list(validation.validate_data_types(entries, options))
     names = {loader_name(path): str(path) for path in paths}
     return entries, tuple(convert_error(error, names) for error in errors), options

@@ -2,14 +2,22 @@
 
 In: a folder, one book file, or a list of book files; hand-written books included. Out: a
 :class:`BooksRead` — the legs (each once, however many books hold it), the price marks, the
-companies, each company's loaded entries, how many ordinary transactions each book holds, and
-every problem found as ``file:line: message [deal]``.
+companies, how many ordinary transactions each book holds, and every problem found as
+``file:line: message [deal]``. beancount's entries of a book are dropped once its legs are
+taken from them, so memory holds legs, not entries (a million-leg set of books is two million
+transactions).
+
+**Cost.** Each company's book and commitments are loaded once, as one ledger, and the legs are
+reconciled in one pass over a dict keyed by deal and leg: the time is linear in the size of the
+books.
 
 **Which files.** In a folder, every ``*.beancount`` file directly in it is one of:
 
 - ``<slug>.commitments.beancount``: the commitments of the book ``<slug>.beancount``, loaded
   together with it as one ledger (the book first: its options count);
 - ``<slug>.forward.beancount``: a view (it includes the two above); not read for legs;
+- ``<slug>.netted.beancount``: a view (the book with roundtrip's plugin, saved queries and
+  Fava page, :mod:`ledger.netted_view`); not read for legs;
 - ``<slug>.eliminations.beancount``: netting's write-back; not read for legs, but
   :func:`check_books` bean-checks it with its book (it may include the book itself);
 - any other file: a **book**, unless another book of the folder (or its commitments)
@@ -47,7 +55,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -63,6 +71,7 @@ from ledger.books_write import (
     COMMITMENTS_SUFFIX,
     ELIMINATIONS_SUFFIX,
     FORWARD_SUFFIX,
+    NETTED_SUFFIX,
     phrase,
 )
 from ledger.model import (
@@ -87,6 +96,8 @@ _DEFAULT_TITLE = "Beancount"
 _INCLUDE_RE = re.compile(r'^include\s+"((?:[^"\\]|\\.)*)"', re.M)
 
 Key = tuple[DealId, int]
+#: ``on_progress(done, total)``: told after each company's files are read, for a progress bar.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +107,21 @@ class BooksRead:
     ``legs`` are rebuilt from the transactions (one per deal and leg, located at the payer's
     transaction, or the payee's when the payer is ``External``); ``prices`` are the price
     directives, each once; ``companies`` are the books' display names (their titles), in file
-    order; ``entries`` are beancount's loaded entries per company (book and commitments);
-    ``ordinary`` counts per company the transactions that are not legs (left alone); ``errors``
-    holds every loader and reconciliation problem. Legs are returned even when errors are, so
-    that a caller can show what was read; a caller that must stop raises
-    :class:`~ledger.model.BadInput`.
+    order; ``ordinary`` counts per company the transactions that are not legs (left alone);
+    ``errors`` holds every loader and reconciliation problem. Legs are returned even when
+    errors are, so that a caller can show what was read; a caller that must stop raises
+    :class:`~ledger.model.BadInput`. ``loader_errors`` are those of ``errors`` that beancount's
+    loader itself reported (what a beancount plugin must not report again); ``books`` names
+    each company's book file.
     """
 
     legs: tuple[Leg, ...]
     prices: tuple[Price, ...]
     companies: tuple[Company, ...]
-    entries: dict[Company, list[Any]]
     errors: tuple[LedgerError, ...]
     ordinary: dict[Company, int] = field(default_factory=dict)
+    loader_errors: tuple[LedgerError, ...] = ()
+    books: dict[Company, str] = field(default_factory=dict)
 
     @property
     def ordinary_total(self) -> int:
@@ -137,12 +150,13 @@ class _Book(NamedTuple):
 
     company: Company
     filename: str
-    entries: list[Any]
     sides: tuple[_Side, ...]
     prices: tuple[Price, ...]
     broken: frozenset[Key]
     ordinary: int
     includes: frozenset[str]
+    loader_errors: tuple[LedgerError, ...] = ()
+    stamp: tuple[tuple[str, int, int], ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,6 +179,7 @@ def _role_of(path: Path) -> str:
     for suffix, role in (
         (COMMITMENTS_SUFFIX, "commitments"),
         (FORWARD_SUFFIX, "view"),
+        (NETTED_SUFFIX, "view"),
         (ELIMINATIONS_SUFFIX, "eliminations"),
     ):
         if name.endswith(suffix):
@@ -175,7 +190,13 @@ def _role_of(path: Path) -> str:
 def _stem(path: Path) -> str:
     """The ``<slug>`` of any of a company's files."""
     name = path.name
-    for suffix in (COMMITMENTS_SUFFIX, FORWARD_SUFFIX, ELIMINATIONS_SUFFIX, BOOK_SUFFIX):
+    for suffix in (
+        COMMITMENTS_SUFFIX,
+        FORWARD_SUFFIX,
+        NETTED_SUFFIX,
+        ELIMINATIONS_SUFFIX,
+        BOOK_SUFFIX,
+    ):
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return path.stem
@@ -235,7 +256,18 @@ def book_sets(paths: Path | str | Sequence[Path | str]) -> tuple[list[BookSet], 
 # Reading
 
 
-def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = False) -> BooksRead:
+#: What :func:`read_books` keeps between calls when given a ``cache``: per company's files,
+#: the book as read, valid while none of its files changes (size and mtime).
+BookCache = dict[BookSet, tuple[_Book, list[LedgerError]]]
+
+
+def read_books(
+    paths: Path | str | Sequence[Path | str],
+    *,
+    standalone: bool = False,
+    on_progress: Progress | None = None,
+    cache: BookCache | None = None,
+) -> BooksRead:
     """Read a set of books back into legs and reconcile every mirrored pair.
 
     Each company's book and commitments are loaded once, as one ledger. With ``standalone``
@@ -245,9 +277,12 @@ def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = F
     Args:
         paths: a folder, a book file, or a list of book files.
         standalone: also check each book alone and with its eliminations.
+        on_progress: told ``(done, total)`` after each company's files are read.
+        cache: books read before, reused while their files are unchanged (a long-lived
+            reader, such as a beancount plugin under Fava, reloads only what was edited).
 
     Returns:
-        The legs, prices, companies and entries found, and every problem (see the module
+        The legs, prices and companies found, and every problem (see the module
         docstring for the list); nothing is raised for problems in the books.
 
     Raises:
@@ -255,9 +290,13 @@ def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = F
     """
     sets, errors = book_sets(paths)
     read: list[tuple[BookSet, _Book, list[LedgerError]]] = []
-    for book_set in sets:
-        book, book_errors = _read_book(book_set)
+    for done, book_set in enumerate(sets, 1):
+        book, book_errors = _cached_read(book_set, cache)
+        if standalone:
+            book_errors = book_errors + _standalone_errors(book_set, book_errors)
         read.append((book_set, book, book_errors))
+        if on_progress is not None:
+            on_progress(done, len(sets))
     # A book another book includes is part of that book, not a book of its own.
     included = {name for _, book, _ in read for name in book.includes}
     books: list[_Book] = []
@@ -266,8 +305,6 @@ def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = F
         if loader_name(book_set.book) in included:
             continue
         errors.extend(book_errors)
-        if standalone:
-            errors.extend(_standalone_errors(book_set, book_errors))
         if book.company in owners:
             errors.append(
                 LedgerError(
@@ -286,15 +323,43 @@ def read_books(paths: Path | str | Sequence[Path | str], *, standalone: bool = F
         legs=legs,
         prices=prices,
         companies=tuple(book.company for book in books),
-        entries={book.company: book.entries for book in books},
         errors=tuple(dict.fromkeys([*errors, *reconcile_errors, *price_errors])),
         ordinary={book.company: book.ordinary for book in books},
+        loader_errors=tuple(e for book in books for e in book.loader_errors),
+        books=owners,
     )
 
 
-def check_books(paths: Path | str | Sequence[Path | str]) -> tuple[LedgerError, ...]:
+def _stamp(paths: Sequence[Path | str]) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and mtime of each file: what says a cached read is still the file's."""
+    found = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            found.append((str(path), -1, -1))
+        else:
+            found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+def _cached_read(book_set: BookSet, cache: BookCache | None) -> tuple[_Book, list[LedgerError]]:
+    """:func:`_read_book`, or its earlier answer while none of the files it read changed."""
+    if cache is not None and book_set in cache:
+        book, errors = cache[book_set]
+        if _stamp([name for name, _, _ in book.stamp]) == book.stamp:
+            return book, errors
+    book, errors = _read_book(book_set)
+    if cache is not None:
+        cache[book_set] = (book, errors)
+    return book, errors
+
+
+def check_books(
+    paths: Path | str | Sequence[Path | str], *, on_progress: Progress | None = None
+) -> tuple[LedgerError, ...]:
     """Every problem ``roundtrip check`` reports: :func:`read_books` with ``standalone``."""
-    return read_books(paths, standalone=True).errors
+    return read_books(paths, standalone=True, on_progress=on_progress).errors
 
 
 def _standalone_errors(book_set: BookSet, known: list[LedgerError]) -> list[LedgerError]:
@@ -384,12 +449,13 @@ def _read_book(book_set: BookSet) -> tuple[_Book, list[LedgerError]]:
     book = _Book(
         company,
         filename,
-        entries,
         tuple(sides),
         tuple(prices),
         frozenset(broken),
         ordinary,
         includes,
+        loader_errors,
+        _stamp(options.get("include", ())),
     )
     return book, errors
 

@@ -1,4 +1,4 @@
-"""Legs -> beancount books: three files per company, every leg mirrored, rendered as text.
+"""Legs -> beancount books: four files per company, every leg mirrored, rendered as text.
 
 In: legs (and optionally :class:`~ledger.model.Price` marks and companies that must get a book
 even without legs). Out, per company ``<slug>`` (its account component lowercased: ``xAI`` ->
@@ -18,7 +18,12 @@ even without legs). Out, per company ``<slug>`` (its account component lowercase
 ``<slug>.forward.beancount``
     **The forward view**: ``include``s both, so ``fava books/<slug>.forward.beancount`` shows
     what happened and what is promised; Fava's tag filter (``#contracted``) or bean-query
-    (``WHERE 'contracted' IN tags``) selects the signed part.
+    (``WHERE 'contracted' IN tags``) selects the signed part; saved queries for deals by
+    status and commitments outstanding.
+``<slug>.netted.beancount``
+    **The netted view**: the book with roundtrip's beancount plugin (reconciliation against
+    the other books, elimination entries), Fava's Circular revenue page and the saved queries
+    (:mod:`ledger.netted_view`).
 
 ``External`` keeps no book, so its legs appear in the other company's book only. The book of
 Nvidia for ``tests/test_books_write.py``'s ``TINY`` (Nvidia invests 100 in OpenAI; OpenAI is
@@ -71,7 +76,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -96,12 +101,14 @@ from ledger.model import (
     Status,
     account_component,
 )
+from ledger.netted_view import FORWARD_QUERIES, netted_view, query_lines
 
 __all__ = [
     "BOOK_SUFFIX",
     "COMMITMENTS_SUFFIX",
     "ELIMINATIONS_SUFFIX",
     "FORWARD_SUFFIX",
+    "NETTED_SUFFIX",
     "SOURCE",
     "BookFiles",
     "book_slug",
@@ -118,6 +125,8 @@ BOOKS_SET = "books"
 COMMITMENTS_SUFFIX = ".commitments.beancount"
 FORWARD_SUFFIX = ".forward.beancount"
 ELIMINATIONS_SUFFIX = ".eliminations.beancount"
+#: The netted view: the book with roundtrip's plugin, saved queries and Fava page.
+NETTED_SUFFIX = ".netted.beancount"
 
 #: Fava options every book sets (``custom "fava-option"``): thousands separators in the
 #: en_US locale, and income, liabilities and equity shown as positive numbers.
@@ -129,6 +138,8 @@ _CURRENCY_RE = re.compile(bc_amount.CURRENCY_RE)
 _OPEN_WIDTH = 52
 
 Key = tuple[DealId, int]
+#: ``on_progress(done, total)``: told after each company's files, for a progress bar.
+Progress = Callable[[int, int], None]
 
 # What a leg is, said from each side: (payer's words, payee's words) before the counterparty.
 _PHRASES: dict[Kind, tuple[str, str]] = {
@@ -154,14 +165,18 @@ class BookFiles:
     book: str
     commitments: str
     forward: str
+    netted: str = ""
 
     def files(self) -> dict[str, str]:
         """``{file name: text}`` in the order the files are written."""
-        return {
+        files = {
             self.slug + BOOK_SUFFIX: self.book,
             self.slug + COMMITMENTS_SUFFIX: self.commitments,
             self.slug + FORWARD_SUFFIX: self.forward,
         }
+        if self.netted:
+            files[self.slug + NETTED_SUFFIX] = self.netted
+        return files
 
 
 def book_slug(company: Company) -> str:
@@ -208,6 +223,23 @@ def render_books(
             without commodity, ``capex`` on a leg that is not a sale) or two companies would
             share a book file.
     """
+    booked, marks = _bookable(legs, prices, companies)
+    return {company: _company_files(company, items, marks) for company, items in booked.items()}
+
+
+Marks = dict[str, list[tuple[date, str, str, Decimal]]]
+
+
+def _bookable(
+    legs: Iterable[Leg], prices: Iterable[Price], companies: Iterable[Company]
+) -> tuple[dict[Company, list[tuple[Leg, Role]]], Marks]:
+    """Each company's legs with its side, in file-name order, and the price marks by commodity.
+
+    Grouping the marks once lets each company find its own without a pass over every mark.
+
+    Raises:
+        BadInput: as :func:`render_books` says.
+    """
     legs = tuple(legs)
     prices = tuple(prices)
     errors = _leg_errors(legs) + _price_errors(prices)
@@ -222,10 +254,10 @@ def render_books(
     errors += _file_name_errors(booked)
     if errors:
         raise BadInput(errors)
-    return {
-        company: _company_files(company, booked[company], prices)
-        for company in sorted(booked, key=_company_order)
-    }
+    marks: Marks = {}
+    for p in sorted({(p.date, p.commodity, p.currency, p.amount) for p in prices}):
+        marks.setdefault(p[1], []).append(p)
+    return {company: booked[company] for company in sorted(booked, key=_company_order)}, marks
 
 
 class _Txn:
@@ -239,9 +271,7 @@ class _Txn:
         self.postings = leg_postings(leg, role)
 
 
-def _company_files(
-    company: Company, booked: list[tuple[Leg, Role]], prices: tuple[Price, ...]
-) -> BookFiles:
+def _company_files(company: Company, booked: list[tuple[Leg, Role]], prices: Marks) -> BookFiles:
     booked.sort(key=lambda item: (item[0].date, item[0].deal, item[0].leg, item[1]))
     txns = [_Txn(leg, role) for leg, role in booked]
     realized = [t for t in txns if t.leg.status is Status.REALIZED]
@@ -251,9 +281,7 @@ def _company_files(
     commodities = sorted({leg.commodity for leg in legs if leg.commodity})
     currencies = sorted({leg.currency for leg in legs}) or ["USD"]
     used = set(commodities) | set(currencies)
-    marks = sorted(
-        {(p.date, p.commodity, p.currency, p.amount) for p in prices if p.commodity in used}
-    )
+    marks = sorted(mark for commodity in used for mark in prices.get(commodity, ()))
     commodity_lines = [
         f"{_first_day(commodity, legs, marks)} commodity {commodity}" for commodity in commodities
     ]
@@ -293,8 +321,10 @@ def _company_files(
             _option("render_commas", "TRUE"),
         ],
         [f'include "{slug}{BOOK_SUFFIX}"', f'include "{slug}{COMMITMENTS_SUFFIX}"'],
+        query_lines(first, FORWARD_QUERIES),
     )
-    return BookFiles(company, slug, book, commitments, forward)
+    netted = netted_view(company, slug, currencies, first)
+    return BookFiles(company, slug, book, commitments, forward, netted)
 
 
 def _join(*blocks: Sequence[str] | str) -> str:
@@ -380,54 +410,51 @@ def _first_day(commodity: str, legs: list[Leg], marks: list[tuple]) -> date:
 
 
 def _transaction(txn: _Txn) -> str:
-    """The leg as seen from one side: flagged and tagged by status, linked by deal."""
+    """The leg as seen from one side: flagged and tagged by status, linked by deal.
+
+    One f-string per line, joined once: a book of a million legs is rendered in seconds, with
+    no round trip through beancount's printer (the round-trip tests hold the text to what
+    beancount reads back).
+    """
     leg, role = txn.leg, txn.role
-    counterparty = leg.payee if role is Role.PAYER else leg.payer
+    counterparty = _escape(leg.payee if role is Role.PAYER else leg.payer)
     status = Status(leg.status)
-    tag = "" if status is Status.REALIZED else f" #{status.value}"
-    lines = [
-        f'{leg.date} {_FLAG[status]} "{_escape(counterparty)}" "{_escape(narration(leg, role))}"'
-        f"{tag} ^deal-{leg.deal}",
-        f'  deal: "{_escape(leg.deal)}"',
-        f"  leg: {leg.leg}",
-        f'  counterparty: "{_escape(counterparty)}"',
-        f'  kind: "{Kind(leg.kind).value}"',
-        f'  status: "{status.value}"',
-    ]
+    tag = "" if status is Status.REALIZED else f" #{status}"
+    text = (
+        f'{leg.date} {_FLAG[status]} "{counterparty}" "{_escape(narration(leg, role))}"'
+        f'{tag} ^deal-{leg.deal}\n  deal: "{_escape(leg.deal)}"\n  leg: {leg.leg}\n'
+        f'  counterparty: "{counterparty}"\n  kind: "{Kind(leg.kind)}"\n  status: "{status}"\n'
+    )
     if leg.estimate:
-        lines.append("  estimate: TRUE")
+        text += "  estimate: TRUE\n"
     if leg.note:
-        lines.append(f'  note: "{_escape(leg.note)}"')
+        text += f'  note: "{_escape(leg.note)}"\n'
     if leg.source:
-        lines.append(f'  source: "{_escape(leg.source)}"')
+        text += f'  source: "{_escape(leg.source)}"\n'
     if leg.units is not None:
-        lines.append(f"  units: {_plain(leg.units)}")
+        text += f"  units: {_plain(leg.units)}\n"
     if leg.commodity:
-        lines.append(f'  commodity: "{leg.commodity}"')
+        text += f'  commodity: "{leg.commodity}"\n'
     if not txn.postings:
-        lines.append(f"  amount: {_money(leg.amount)} {leg.currency}")
-    lines += _posting_lines(txn.postings)
-    return "".join(line + "\n" for line in lines)
+        return text + f"  amount: {_money(leg.amount)} {leg.currency}\n"
+    return text + _posting_lines(txn.postings)
 
 
-def _posting_lines(postings: tuple[BookPosting, ...]) -> list[str]:
+def _posting_lines(postings: tuple[BookPosting, ...]) -> str:
     """Postings with accounts padded to one width and amounts right-aligned."""
-    if not postings:
-        return []
     width = max(len(p.account) for p in postings)
-    amounts = [
-        f"{_units(p.units)} {p.commodity} {{{{{_money(p.number)} {p.currency}}}}}"
+    cells = [
+        (_units(p.units), f"{p.commodity} {{{{{_money(p.number)} {p.currency}}}}}")
         if p.units is not None
-        else f"{_money(p.number)} {p.currency}"
+        else (_money(p.number), p.currency)
         for p in postings
     ]
-    numbers = [a.split(" ", 1)[0] for a in amounts]
     # Amounts align on their right end, unless a holding at cost makes the lines unlike.
-    right = 0 if any(p.units is not None for p in postings) else max(len(n) for n in numbers)
-    return [
-        f"  {p.account:<{width}}  {n:>{right}} {a.split(' ', 1)[1]}"
-        for p, n, a in zip(postings, numbers, amounts, strict=True)
-    ]
+    right = 0 if any(p.units is not None for p in postings) else max(len(n) for n, _ in cells)
+    return "".join(
+        f"  {p.account:<{width}}  {number:>{right}} {rest}\n"
+        for p, (number, rest) in zip(postings, cells, strict=True)
+    )
 
 
 def _money(number: Decimal) -> str:
@@ -555,13 +582,22 @@ def write_books(
     out_dir: Path,
     prices: Iterable[Price] = (),
     companies: Iterable[Company] = (),
+    *,
+    on_progress: Progress | None = None,
 ) -> tuple[Path, ...]:
     """Write every company's three files into ``out_dir``, all or nothing.
 
-    The files are one output set (:mod:`ledger.output_set`): staged, each book checked with
-    beancount's loader alone and together with its commitments (what its forward view loads),
-    and only when all pass do they replace the files of the previous run (the files of
-    companies no longer in the input go too). Files roundtrip did not write stay.
+    The files are one output set (:mod:`ledger.output_set`): staged company by company (each
+    company's text is written before the next is rendered, so memory holds one company's
+    text), each book checked once with beancount's loader together with its commitments (what
+    its forward view loads), and only when all pass do they replace the files of the previous
+    run (the files of companies no longer in the input go too). Files roundtrip did not write
+    stay. That one load also covers the book alone: the book opens every account and commodity
+    its own transactions use, with every currency either file puts in it, so its entries meet
+    the same checks with or without the commitments (``roundtrip check`` still loads it alone,
+    for books edited by hand).
+
+    ``on_progress(done, total)`` is told after each company's files are written and checked.
 
     Returns:
         The paths written, company by company (book, commitments, forward view).
@@ -571,19 +607,21 @@ def write_books(
             book's final path and line); ``out_dir`` is unchanged.
     """
     out_dir = Path(out_dir)
-    books = render_books(legs, prices, companies)
+    booked, marks = _bookable(legs, prices, companies)
     names: list[str] = []
     with output_set.staged(out_dir, BOOKS_SET) as stage:
         staged = stage.folder
         errors: list[LedgerError] = []
-        for files in books.values():
+        for done, (company, items) in enumerate(booked.items(), 1):
+            files = _company_files(company, items, marks)
             for name, text in files.files().items():
                 (staged / name).write_text(text, encoding="utf-8")
                 names.append(name)
             book = staged / (files.slug + BOOK_SUFFIX)
             commitments = staged / (files.slug + COMMITMENTS_SUFFIX)
-            for paths in ((book,), (book, commitments)):
-                errors.extend(_relabel(load(paths)[1], staged, out_dir))
+            errors.extend(_relabel(load((book, commitments))[1], staged, out_dir))
+            if on_progress is not None:
+                on_progress(done, len(booked))
         if errors:
             raise BadInput(list(dict.fromkeys(errors)))
     return tuple(out_dir / name for name in names)

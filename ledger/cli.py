@@ -105,12 +105,9 @@ def _fail(errors: tuple[LedgerError, ...] | list[LedgerError], code: int = EXIT_
     raise typer.Exit(code)
 
 
-def _read(path: Path, steps: _Steps | None = None) -> Web:
-    if steps is not None:
-        steps(f"reading {path}")
-    web = read_web(path)
-    if steps is not None:
-        steps.done()
+def _read(path: Path, steps: _Steps) -> Web:
+    with steps.counted(f"reading {path}") as progress:
+        web = read_web(path, on_progress=progress)
     if web.errors:
         _fail(web.errors)
     return web
@@ -178,6 +175,35 @@ class _Steps:
             sys.stderr.write(f" {time.perf_counter() - self.since:.1f} s\n")
             sys.stderr.flush()
         self.current = None
+
+    @contextmanager
+    def counted(self, what: str) -> Iterator[Callable[[int, int], None]]:
+        """A step told ``(done, total)`` as it goes (books read or written, one per company).
+
+        On a terminal, a transient bar; elsewhere (``ROUNDTRIP_PROGRESS=1``) each tenth done
+        is appended to the step's line, so that a log shows it moving.
+        """
+        if self.on and sys.stderr.isatty():
+            from rich.progress import Progress
+
+            start = time.perf_counter()
+            with Progress(console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task(what, total=None)
+                yield lambda done, total: bar.update(task, completed=done, total=total)
+            self(what)
+            self.since = start
+        else:
+            self(what)
+            shown = [0]
+
+            def tenths(done: int, total: int) -> None:
+                if self.on and done * 10 // total > shown[0]:
+                    shown[0] = done * 10 // total
+                    sys.stderr.write(f" {shown[0] * 10}%")
+                    sys.stderr.flush()
+
+            yield tenths
+        self.done()
 
 
 def _sheets_out(
@@ -304,38 +330,69 @@ DbOpt = Annotated[
 ]
 
 
+class BookFormat(StrEnum):
+    """What ``roundtrip book`` writes: beancount books, or hledger/ledger-cli journals."""
+
+    BEANCOUNT = "beancount"
+    LEDGER = "ledger"
+
+
 @app.command()
 def book(
     path: PathArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the books.")] = Path("books"),
+    fmt: Annotated[
+        BookFormat,
+        typer.Option(
+            "--format", "-f", help="beancount books, or ledger: hledger/ledger-cli journals."
+        ),
+    ] = BookFormat.BEANCOUNT,
 ) -> None:
     """Write one beancount book per company from a deals file or a legs CSV.
 
     Every leg becomes one balanced transaction in each of its two books, mirrored and linked
     by ^deal-<id>. Per company: <slug>.beancount (what happened: realized legs, settled in
-    cash), <slug>.commitments.beancount (contracted and announced legs) and
-    <slug>.forward.beancount (includes both). Nothing is written unless every book passes
-    bean-check alone and with its commitments.
+    cash), <slug>.commitments.beancount (contracted and announced legs),
+    <slug>.forward.beancount (includes both) and <slug>.netted.beancount (the book with
+    roundtrip's beancount plugin, Fava page and saved queries). Nothing is written unless
+    every book passes bean-check alone and with its commitments. Progress goes to stderr when
+    it is a terminal (ROUNDTRIP_PROGRESS=1 always, 0 never).
+
+    With --format ledger, the same books as hledger journals: <slug>.journal,
+    <slug>.commitments.journal and <slug>.forward.journal (hledger check --strict passes).
 
     Example: roundtrip book books/deals.yaml --out books/
     """
-    from ledger.beancount_io import write_books
     from ledger.model import BadInput
     from ledger.output_set import refuse_inputs
 
+    if fmt is BookFormat.LEDGER:
+        from ledger.books_hledger import write_journals as write
+    else:
+        from ledger.beancount_io import write_books as write
     try:
         refuse_inputs(out, [path])
-        web = _read(path, _Steps())
-        written = write_books(web.legs, out, web.prices, web.companies)
+        steps = _Steps()
+        web = _read(path, steps)
+        with steps.counted(f"writing and checking the books in {out}") as progress:
+            if fmt is BookFormat.LEDGER:
+                written = write(web.legs, out, web.prices, web.companies)
+            else:
+                written = write(web.legs, out, web.prices, web.companies, on_progress=progress)
     except BadInput as error:
         _fail(error.errors)
     books = [p for p in written if p.name.count(".") == 1]
-    typer.echo(
-        f"wrote the books of {len(books)} companies ({len(web.legs)} legs) to {out}/: "
+    files = (
         "book, commitments, forward view"
+        if fmt is BookFormat.LEDGER
+        else "book, commitments, forward view, netted view"
     )
-    for start in range(0, len(written), 3):
-        typer.echo("  " + "  ".join(p.name for p in written[start : start + 3]))
+    typer.echo(
+        f"wrote the books of {len(books)} companies ({len(web.legs)} legs) to {out}/: {files}"
+    )
+    per_company = len(written) // max(len(books), 1)
+    for start in range(0, len(written), per_company):
+        typer.echo("  " + "  ".join(p.name for p in written[start : start + per_company]))
 
 
 @app.command()
@@ -344,7 +401,8 @@ def check(path: PathArg) -> None:
 
     Books are checked alone, with their commitments, and with their eliminations when the
     folder holds them; transactions that are not legs are counted and left alone. For a deals
-    file or CSV the books are written to a temporary folder and checked there.
+    file or CSV the books are written to a temporary folder and checked there. Progress goes
+    to stderr when it is a terminal (ROUNDTRIP_PROGRESS=1 always, 0 never).
 
     Example: roundtrip check books/
     """
@@ -353,11 +411,13 @@ def check(path: PathArg) -> None:
     from ledger.legs_table import is_parquet_folder
     from ledger.output_set import recover
 
+    steps = _Steps()
     if (path.is_dir() and not is_parquet_folder(path)) or path.suffix == ".beancount":
         # A writer killed mid-swap is rolled back before the books are read (ledger.output_set).
         if recovery := recover(path if path.is_dir() else path.parent):
             _fail(recovery)
-        read = read_books(path, standalone=True)
+        with steps.counted(f"checking the books in {path}") as progress:
+            read = read_books(path, standalone=True, on_progress=progress)
         # The same validation every verb applies (limits, colliding names, an empty web).
         checked = checked_web(
             path, read.legs, read.prices, read.companies, list(read.errors), "books", EMPTY_BOOKS
@@ -365,10 +425,12 @@ def check(path: PathArg) -> None:
         if checked.errors:
             _fail(checked.errors)
     else:
-        web = _read(path, _Steps())
+        web = _read(path, steps)
         with tempfile.TemporaryDirectory() as tmp:
-            write_books(web.legs, Path(tmp), web.prices, web.companies)
-            read = read_books(Path(tmp), standalone=True)
+            with steps.counted("writing the books to a temporary folder") as progress:
+                write_books(web.legs, Path(tmp), web.prices, web.companies, on_progress=progress)
+            with steps.counted("checking them") as progress:
+                read = read_books(Path(tmp), standalone=True, on_progress=progress)
     if read.errors:
         _fail(tuple(read.errors))
     ordinary = read.ordinary_total

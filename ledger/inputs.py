@@ -30,6 +30,7 @@ a folder                    every book in it with its commitments, :mod:`ledger.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -152,8 +153,11 @@ def checked_web(
     return Web(path, legs, prices, _companies(frame, declared), tuple(errors), source, frame=frame)
 
 
-def read_web(path: Path) -> Web:
+def read_web(path: Path, on_progress: Callable[[int, int], None] | None = None) -> Web:
     """Read any input roundtrip accepts (see the module table).
+
+    ``on_progress(done, total)`` is told after each company's books are read (books only: the
+    other inputs are read in one go).
 
     Raises:
         EnvironmentProblem: a book cannot be opened (no permission): the machine's problem,
@@ -178,7 +182,7 @@ def read_web(path: Path) -> Web:
         if recovery:
             return Web(path, (), (), (), recovery, "books")
 
-        books = read_books(path)
+        books = read_books(path, on_progress=on_progress)
         return checked_web(
             path,
             books.legs,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -321,6 +322,8 @@ def from_cents(cents: Cents) -> Decimal:
 _NON_ACCOUNT = re.compile(r"[^A-Za-z0-9-]+")
 
 
+# Cached: books name a few thousand companies in millions of postings.
+@lru_cache(maxsize=1 << 16)
 def account_component(name: Company) -> str:
     """Map a display name to a valid beancount account component.
 

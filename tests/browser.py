@@ -158,6 +158,16 @@ def screenshot(page: Path, width: int, out: Path, height: int | None = None) -> 
     return out
 
 
+def screenshot_url(url: str, width: int, height: int, out: Path) -> Path:
+    """A PNG of a live page (a local server's) in a ``width`` x ``height`` window."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _run([f"--window-size={width},{height}", "--virtual-time-budget=5000",
+          f"--screenshot={out}", url])  # fmt: skip
+    if not out.is_file():
+        raise RuntimeError(f"no screenshot of {url}")
+    return out
+
+
 def png_size(path: Path) -> tuple[int, int]:
     """Width and height of a PNG, from its header."""
     data = path.read_bytes()[:24]

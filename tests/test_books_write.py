@@ -17,6 +17,7 @@ from ledger.books_load import load
 from ledger.books_read import bean_check
 from ledger.books_write import render_books, write_books
 from ledger.model import EXTERNAL, BadInput, Kind, LedgerError, Leg, Price, Status
+from ledger.netted_view import query_lines
 
 D = Decimal
 TITLE = "Nvidia to invest in OpenAI"
@@ -94,6 +95,12 @@ include "nvidia.beancount"
 include "nvidia.commitments.beancount"
 """
 
+#: The forward view ends with the saved queries that need the commitments.
+FORWARD_QUERIES_TEXT = "".join(
+    line + "\n"
+    for line in query_lines("2025-09-22", ("deals-by-status", "commitments-outstanding"))
+)
+
 OPENAI_BOOK_TRANSACTION = """\
 2025-09-22 * "Nvidia" "Investment from Nvidia: Nvidia to invest in OpenAI" ^deal-nv-oai
   deal: "nv-oai"
@@ -112,7 +119,7 @@ def test_tiny_deal_files_match_the_hand_checked_text() -> None:
     assert (nvidia.book, nvidia.commitments, nvidia.forward) == (
         NVIDIA_BOOK,
         NVIDIA_COMMITMENTS,
-        NVIDIA_FORWARD,
+        NVIDIA_FORWARD + "\n" + FORWARD_QUERIES_TEXT,
     )
 
 
@@ -122,19 +129,23 @@ def test_the_counterpartys_book_holds_the_same_leg_from_its_own_side() -> None:
     assert '"Purchase from Nvidia: Nvidia to invest in OpenAI" #contracted' in openai.commitments
 
 
-def test_each_company_gets_a_book_its_commitments_and_a_forward_view(tmp_path: Path) -> None:
+def test_each_company_gets_a_book_its_commitments_a_forward_and_a_netted_view(
+    tmp_path: Path,
+) -> None:
     legs = (Leg(date(2025, 1, 1), "d", 1, "xAI", "OpenAI", Kind.SALE, D("1")),)
     paths = write_books(legs, tmp_path / "books")
     assert [p.name for p in paths] == [
         "openai.beancount",
         "openai.commitments.beancount",
         "openai.forward.beancount",
+        "openai.netted.beancount",
         "xai.beancount",
         "xai.commitments.beancount",
         "xai.forward.beancount",
+        "xai.netted.beancount",
     ]
-    assert 'option "title" "xAI"' in paths[3].read_text()
-    assert "Expenses:Purchases:OpenAI" in paths[3].read_text()
+    assert 'option "title" "xAI"' in paths[4].read_text()
+    assert "Expenses:Purchases:OpenAI" in paths[4].read_text()
     assert "Income:Sales:XAI" in paths[0].read_text()
 
 

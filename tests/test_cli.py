@@ -59,10 +59,16 @@ def test_book_writes_a_book_commitments_and_forward_view_per_company_that_pass_c
     assert sorted(p.name for p in tmp_path.glob("*.beancount")) == [
         f"{company}{suffix}"
         for company in ("nvidia", "openai", "oracle")
-        for suffix in (".beancount", ".commitments.beancount", ".forward.beancount")
+        for suffix in (
+            ".beancount",
+            ".commitments.beancount",
+            ".forward.beancount",
+            ".netted.beancount",
+        )
     ]
     assert result.output.splitlines()[1] == (
         "  nvidia.beancount  nvidia.commitments.beancount  nvidia.forward.beancount"
+        "  nvidia.netted.beancount"
     )
     check = run("check", tmp_path)
     assert check.exit_code == 0

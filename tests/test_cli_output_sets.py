@@ -27,7 +27,12 @@ PAIR_CSV = """date,deal,payer,payee,kind,amount,currency,status
 TRIANGLE_BOOKS = [
     f"{slug}{suffix}"
     for slug in ("nvidia", "openai", "oracle")
-    for suffix in (".beancount", ".commitments.beancount", ".forward.beancount")
+    for suffix in (
+        ".beancount",
+        ".commitments.beancount",
+        ".forward.beancount",
+        ".netted.beancount",
+    )
 ]
 
 
@@ -56,8 +61,8 @@ def test_book_again_removes_the_book_of_a_company_no_longer_in_the_input(tmp_pat
     books = tmp_path / "books"
     assert run("book", TRIANGLE, "--out", books).exit_code == 0
     assert run("book", _pair(tmp_path), "--out", books).exit_code == 0
-    assert sorted(p.name for p in books.glob("*.beancount")) == TRIANGLE_BOOKS[:6]
-    assert sorted(read_manifest(books).files) == TRIANGLE_BOOKS[:6]
+    assert sorted(p.name for p in books.glob("*.beancount")) == TRIANGLE_BOOKS[:8]
+    assert sorted(read_manifest(books).files) == TRIANGLE_BOOKS[:8]
 
 
 def test_check_passes_right_after_book_into_a_folder_of_an_earlier_web(tmp_path: Path):

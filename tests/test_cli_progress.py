@@ -26,6 +26,22 @@ def test_progress_goes_to_stderr_and_never_into_json(monkeypatch: pytest.MonkeyP
     assert "finding cycle witnesses" in result.stderr
 
 
+def test_book_and_reading_books_count_companies_to_100_percent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROUNDTRIP_PROGRESS", "1")
+    books = tmp_path / "books"
+    written = runner.invoke(app, ["book", str(TRIANGLE), "--out", str(books)])
+    assert written.exit_code == 0, written.output
+    assert f"writing and checking the books in {books} … " in written.stderr
+    assert " 100%" in written.stderr
+    netted = runner.invoke(app, ["net", str(books), "--format", "json"])
+    json.loads(netted.stdout)
+    reading = next(line for line in netted.stderr.splitlines() if line.startswith("reading"))
+    assert reading.startswith(f"reading {books} … ")
+    assert " 100% " in reading
+
+
 def test_progress_is_quiet_off_a_terminal_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ROUNDTRIP_PROGRESS", raising=False)
     result = runner.invoke(app, ["net", str(TRIANGLE), "--format", "json"])
@@ -33,7 +49,7 @@ def test_progress_is_quiet_off_a_terminal_unless_asked(monkeypatch: pytest.Monke
 
 
 def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch, capfd) -> None:
-    def interrupted(path: Path) -> None:
+    def interrupted(path: Path, on_progress: object = None) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "read_web", interrupted)

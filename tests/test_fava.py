@@ -3,12 +3,16 @@
 What a user sees when they open a book or a view: no error for any of them; Nvidia's 2025
 income statement is its realized revenue of ``roundtrip net --period 2025``; its balance sheet
 has cash; OpenAI's forward view holds the AMD warrant at its marked value with the paper gain
-``roundtrip audit`` reports; the undrawn backstop is in no income or expense account.
+``roundtrip audit`` reports; the undrawn backstop is in no income or expense account. Each
+netted view's income statement is organic revenue plus ``Income:Circular``, and its "Circular
+revenue" page (:mod:`ledger.fava_ext`) shows the figures of ``roundtrip net``, with a chart
+that a headless Chromium screenshot shows.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import browser
 import pytest
 from typer.testing import CliRunner
 
@@ -81,7 +86,7 @@ def api(base: str, ledger: str, endpoint: str, **params: str) -> Any:
 def _slug(path: Path) -> str:
     """Fava's name for a ledger: its title, slugified."""
     stem = path.name.removesuffix(".beancount")
-    return stem.replace(".forward", "-forward-view")
+    return stem.replace(".forward", "-forward-view").replace(".netted", "-netted")
 
 
 def _tree(node: dict[str, Any], account: str) -> dict[str, Any]:
@@ -153,3 +158,101 @@ def test_the_undrawn_backstop_is_in_no_income_or_expense_account(fava, ledger):
     trees = api(fava, ledger, "income_statement")["trees"]
     assert not [a for tree in trees for a in _accounts(tree) if "Backstop" in a]
     assert "Backstop" not in json.dumps(trees)
+
+
+NETTED = sorted(BOOKS.glob("*.netted.beancount"))
+PAGE = "extension/CircularRevenue/"
+
+
+def _figures_on(page: str) -> dict[str, Decimal]:
+    return {
+        name: Decimal(value)
+        for name, value in re.findall(r'data-figure="(\w+)" data-exact="([-0-9.]+)"', page)
+    }
+
+
+def _table(page: str, table: str) -> list[list[str]]:
+    """The data-exact figures of each row of one of the page's tables (rows without any,
+    such as "No circular revenue.", left out)."""
+    body = re.search(rf'<table id="{table}">(.*?)</table>', page, re.S)
+    assert body, table
+    rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
+    figures = [re.findall(r'data-exact="([-0-9.]+)"', row) for row in rows]
+    return [row for row in figures if row]
+
+
+@pytest.mark.parametrize("path", NETTED, ids=lambda p: p.name)
+def test_the_circular_revenue_page_shows_the_figures_of_net(fava, path):
+    report = _net("net", str(BOOKS))
+    title = next(line for line in path.read_text().splitlines() if '"title"' in line)
+    company = title.split('"')[3].removesuffix(" (netted)")
+    status, body = _get(f"{fava}/{_slug(path)}/{PAGE}")
+    page = body.decode()
+    assert status == 200 and "<h2>Circular revenue</h2>" in page
+    figures = next((c for c in report["companies"] if c["company"] == company), None)
+    if figures is None:
+        assert 'id="circular-problem"' in page or "has no legs" in page
+        return
+    shown = _figures_on(page)
+    for name in ("gross", "organic", "circular"):
+        assert shown[name] == Decimal(figures[name]), (company, name)
+    quarters = _table(page, "quarters")
+    assert sum(Decimal(o) for o, _ in quarters) == Decimal(figures["organic"])
+    assert sum(Decimal(c) for _, c in quarters) == Decimal(figures["circular"])
+    ranked = [Decimal(c) for [c] in _table(page, "counterparties")]
+    assert sum(ranked, Decimal(0)) == Decimal(figures["circular"])
+    assert ranked == sorted(ranked, reverse=True)
+
+
+def test_nvidias_page_lists_its_cycle_witnesses_with_their_shares_and_deal_links(fava):
+    report = _net("net", str(BOOKS), "--cycles", "all")
+    through = [c for c in report["cycles"] if "Nvidia" in c["path"]]
+    _, body = _get(f"{fava}/nvidia-netted/{PAGE}")
+    page = body.decode()
+    rows = _table(page, "witnesses")
+    assert [Decimal(amount) for amount, _ in rows] == [Decimal(c["amount"]) for c in through]
+    assert sum(Decimal(share) for _, share in rows) == Decimal(
+        next(c["circular"] for c in report["companies"] if c["company"] == "Nvidia")
+    )
+    links = re.findall(r'<a class="deal" href="([^"]+)">\^deal-([\w-]+)</a>', page)
+    assert {"cw-nv-chips", "nv-cw-equity", "nv-cw-osprey"} <= {deal for _, deal in links}
+    href, deal = links[0]
+    assert href == f"/nvidia-netted/journal/?filter=%5Edeal-{deal}"
+    status, _ = _get(f"{fava}{href}")
+    assert status == 200
+
+
+def test_the_netted_income_statement_holds_circular_revenue_apart(fava):
+    report = _net("net", str(BOOKS))
+    [nvidia] = [c for c in report["companies"] if c["company"] == "Nvidia"]
+    income = api(fava, "nvidia-netted", "income_statement")["trees"][0]
+    assert -_usd(_tree(income, "Income:Circular")["balance_children"]) == Decimal(
+        nvidia["circular"]
+    )
+    assert -_usd(income["balance_children"]) == Decimal(nvidia["gross"])
+
+
+def test_favas_query_page_runs_the_saved_queries_with_nets_figures(fava):
+    report = _net("net", str(BOOKS))
+    [nvidia] = [c for c in report["companies"] if c["company"] == "Nvidia"]
+    result = api(fava, "nvidia-netted", "query", query_string="run%20circular-by-counterparty")
+    assert [name for name, _ in result["rows"]] == ["CoreWeave"]
+    assert sum(Decimal(str(a)) for _, a in result["rows"]) == Decimal(nvidia["circular"])
+
+
+def test_a_screenshot_of_the_page_is_a_non_blank_picture_of_the_window(fava, tmp_path):
+    if browser.chromium() is None:
+        pytest.skip("no Chromium installed (Debian's chromium; .ci/run installs it)")
+    from PIL import Image
+
+    shot = browser.screenshot_url(
+        f"{fava}/coreweave-netted/{PAGE}", 1280, 1200, tmp_path / "circular.png"
+    )
+    assert browser.png_size(shot) == (1280, 1200)
+    with Image.open(shot) as picture:
+        colours = picture.convert("RGB").getcolors(maxcolors=1 << 20)
+    counts = {colour: n for n, colour in colours}
+    assert len(counts) > 50
+    # The chart's bars are drawn in the report colours: organic blue and circular vermillion.
+    assert counts.get((0x00, 0x72, 0xB2), 0) > 200
+    assert counts.get((0xD5, 0x5E, 0x00), 0) > 20
