@@ -143,6 +143,7 @@ def assert_refused_or_correct(web: Web, path: Path) -> None:
             assert isinstance(error, LedgerError)
             assert error.filename.startswith(str(path)), error
             assert error.lineno >= 0 and error.message.strip(), error
+            assert "Traceback" not in error.message and "\n" not in error.message, error
         return
     assert web.legs, "an input without errors has legs (an empty web is refused)"
     for leg in web.legs:
