@@ -38,10 +38,11 @@ def _page_commands(page: str, verb_file: str) -> list[str]:
 
 
 def _table_command(verb: str) -> str:
-    """The README's command-table form of ``verb`` (``roundtrip load PATH [--db URL]``)."""
+    """The README's command-table form of ``verb``, its optional ``[...]`` parts left out
+    (``roundtrip load PATH [--db URL]`` is ``roundtrip load PATH``)."""
     match = re.search(rf"^\| `(roundtrip {verb} [^`]*)` \|", README, re.M)
     assert match, f"the README's command table has no {verb}"
-    return match[1]
+    return " ".join(re.sub(r"\[[^\]]*\]", "", match[1]).split())
 
 
 def _shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -111,7 +112,7 @@ def test_their_own_csv_goes_through_check_book_net_and_load(tmp_path: Path) -> N
     net = _ok("roundtrip net legs.csv --format json", tmp_path)
     assert _circular(net) == {"Alpha": "40.00", "Beta": "40.00", "Gamma": "40.00"}
     assert _circular(_ok("roundtrip net books/ --format json", tmp_path)) == _circular(net)
-    load = _table_command("load").replace("PATH", "books/").replace(" [--db URL]", "")
+    load = _table_command("load").replace("PATH", "books/")
     _ok(load, tmp_path)
     assert _legs_in(tmp_path / "roundtrip.db") == 4
     assert "nothing changed" in _ok(load, tmp_path)
@@ -159,7 +160,7 @@ def test_their_own_deals_file_goes_through_check_book_net_and_load(tmp_path: Pat
     # Alpha's 8M of equity pays for Beta's 5M of chips: all of Alpha's sale is circular.
     net = _circular(_ok("roundtrip net my-books/ --format json", tmp_path))
     assert net == {"Alpha": "5000000.00", "Beta": "0.00"}
-    load = _table_command("load").replace("PATH", "my-deals.yaml").replace(" [--db URL]", "")
+    load = _table_command("load").replace("PATH", "my-deals.yaml")
     _ok(load, tmp_path)
     assert _legs_in(tmp_path / "roundtrip.db") == 3
 
@@ -261,6 +262,6 @@ def test_their_own_books_with_ordinary_transactions_go_through_check_book_net_an
     book = _table_command("book").replace("DEALS_OR_CSV", "mine/")
     assert "2 legs" in _ok(book, tmp_path)
     assert _circular(_ok("roundtrip net books/ --format json", tmp_path)) == net
-    load = _table_command("load").replace("PATH", "mine/").replace(" [--db URL]", "")
+    load = _table_command("load").replace("PATH", "mine/")
     _ok(load, tmp_path)
     assert _legs_in(tmp_path / "roundtrip.db") == 2
