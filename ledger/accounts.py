@@ -78,6 +78,7 @@ __all__ = [
     "Postings",
     "Role",
     "booked_cash",
+    "in_booked_cash",
     "circular_account",
     "contingent",
     "leg_postings",
@@ -224,6 +225,16 @@ def leg_postings(leg: Leg, role: Role) -> tuple[BookPosting, ...]:
     return (debit, BookPosting(accounts.credit, -number, leg.currency))
 
 
+def in_booked_cash(leg: Leg, as_of: date | None, currency: str) -> bool:
+    """Whether a leg moves ``Assets:Cash`` in ``currency`` by the end of ``as_of`` (None: ever)."""
+    return (
+        leg.status is Status.REALIZED
+        and leg.currency == currency
+        and (as_of is None or leg.date <= as_of)
+        and moves_cash(leg.kind, leg.status)
+    )
+
+
 def booked_cash(
     legs: Iterable[Leg], company: Company, as_of: date | None = None, currency: str = "USD"
 ) -> Decimal:
@@ -236,12 +247,7 @@ def booked_cash(
     """
     total = Decimal(0)
     for leg in legs:
-        if (
-            leg.status is not Status.REALIZED
-            or leg.currency != currency
-            or (as_of is not None and leg.date > as_of)
-            or not moves_cash(leg.kind, leg.status)
-        ):
+        if not in_booked_cash(leg, as_of, currency):
             continue
         if leg.payee == company:
             total += leg.amount

@@ -18,8 +18,9 @@ Per company, over the money flow graph of the period and basis
 - **Funding by counterparty**: equity and loans received, shares and HHI.
 - **Vendor-financed revenue**: revenue whose buyer the seller funded, directly or through the
   web — its *pro-rata* circular revenue from the netting engine (:func:`ledger.netting.net`:
-  its own money, followed through the web in proportion, coming back as its revenue), with the
-  *max*-method circular revenue as the upper bound.
+  its own money, followed through the web in proportion, coming back as its revenue), beside
+  its *max*-method circular revenue: one maximal explanation (the max total bounds the web's
+  circular revenue; a company's share of it is not a bound on that company's).
 - **Investments in its own customers**: equity and loans it paid to companies that bought from
   it in the period (each customer: invested, bought).
 - **Commitments outstanding**: every leg not yet realized (contracted or announced; warrants
@@ -413,7 +414,7 @@ class ExposureReport:
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON data: amounts as two-decimal strings, ratios as four-decimal strings."""
         return {
-            "period": {"label": self.period.label, **self.period.as_dict()},
+            "period": self.period.as_dict(),
             "basis": self.basis.value,
             "currency": self.currency,
             "hhi_scale": self.hhi_scale,

@@ -1,5 +1,8 @@
 """Audit results -> sheets and an HTML page: exposure profiles, a failure, the systemic ranking.
 
+The sheets of a failure and of the ranking are made in :mod:`ledger.contagion_views` (and
+re-exported here); the cells all sheets share are in :mod:`ledger.audit_cells`.
+
 In: a :class:`~ledger.inputs.Web`, a :class:`~ledger.model.Period`, a
 :class:`~ledger.model.Basis` and what to run. Out (:func:`run_audit`): the sheets every text
 format is made of, the JSON contract, and a callable that renders the HTML report (its charts
@@ -14,8 +17,9 @@ arguments              parts (in this order)
 ``fail`` and ``rank``  contagion report, then the systemic ranking
 =====================  ============================================================
 
-The JSON contract is ``{"exposure": …, "contagion": …, "ranking": …}``, each part the
-``to_json_dict()`` of its result, or ``null`` when it did not run. As in :mod:`ledger.views`,
+The JSON contract is ``{"schema_version": …, "exposure": …, "contagion": …, "ranking": …}``,
+each part the ``to_json_dict()`` of its result, or ``null`` when it did not run (schema:
+``ledger/schemas/audit.schema.json``, docs/outputs.md). As in :mod:`ledger.views`,
 every sheet is built from that contract, so a report can be rebuilt from a saved JSON file:
 figures come formatted from the contract and are never recomputed here (totals aside).
 
@@ -28,13 +32,27 @@ contracted basis ``fail="B"`` shows A losing 40: 5 of lost revenue, 30 unpaid, i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextvars import ContextVar
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from ledger import charts
 from ledger.audit import exposure, simulate_failure, systemic_ranking
+from ledger.audit_cells import (
+    NO_REVENUE,
+    UNIT,
+    amount_cell,
+    amount_words,
+    company_cell,
+    decimal_cell,
+    estimated_deals_note,
+    pct_cell,
+    ratio_cell,
+    times_cell,
+    total_of,
+)
+from ledger.contagion_views import contagion_sheets, ranking_sheet, scenario_title
+from ledger.conventions import Conventions
 from ledger.inputs import Web
 from ledger.model import (
     EXTERNAL,
@@ -47,9 +65,9 @@ from ledger.model import (
     Status,
     included_in_basis,
 )
-from ledger.render import Sheet, Unit, money, render_html_page, share
-from ledger.units import amount_text
-from ledger.views import ESTIMATE_NOTE, context_note, period_text, to_decimal
+from ledger.render import Sheet, Unit, render_html_page
+from ledger.schemas import SCHEMA_VERSION
+from ledger.views import ESTIMATE_NOTE, context_note, period_text
 
 __all__ = [
     "AuditEdge",
@@ -71,77 +89,6 @@ Progress = Callable[[int, int], None]
 AuditEdge = tuple[str, str, Decimal, str, bool]
 
 # --------------------------------------------------------------------------------------------
-# Cells
-
-
-#: The display unit of the sheets being built (set by :func:`run_audit` for one call): the
-#: sheets read amounts from the JSON contract in many places, and all of them go through here.
-_UNIT: ContextVar[Unit] = ContextVar("audit_unit", default=Unit.ONE)
-
-
-def _money(text: str | None) -> str:
-    return _money_d(to_decimal(text))
-
-
-def _money_d(amount: Decimal | None) -> str:
-    return money(amount, unit=_UNIT.get())
-
-
-def _text(text: str | None) -> str:
-    """An amount of the contract in prose, naming its unit (``1,019.90 B``; exact for unit 1)."""
-    return amount_text(to_decimal(text), _UNIT.get())
-
-
-def _pct(text: str | None) -> str:
-    return share(to_decimal(text))
-
-
-#: A multiple whose denominator (the company's revenue) is zero or missing.
-NO_REVENUE = "n/a: no revenue booked"
-
-
-def _times(text: str | None) -> str:
-    """A multiple as text: ``275.6×``, ``0.62×`` below 10.
-
-    Below 0.1, two significant digits (``0.0026×`` rather than a misleading ``0.00×``);
-    :data:`NO_REVENUE` when there is no denominator.
-    """
-    if text is None:
-        return NO_REVENUE
-    value = Decimal(text)
-    if 0 < abs(value) < Decimal("0.1"):
-        return f"{float(value):.2g}×"
-    return f"{value:,.1f}×" if value >= 10 else f"{value:.2f}×"
-
-
-def _hhi(text: str | None) -> str:
-    return "" if text is None else text
-
-
-def _name(row: dict[str, Any]) -> str:
-    return row["company"] + (" *" if row.get("estimated") else "")
-
-
-def _cut_text(cut: str) -> str:
-    """``0.5000`` -> ``50%``."""
-    text = f"{Decimal(cut) * 100:.2f}".rstrip("0").rstrip(".")
-    return f"{text}%"
-
-
-def _sum(values: Sequence[str | None]) -> Decimal:
-    return sum((Decimal(v) for v in values if v is not None), Decimal(0))
-
-
-def _estimated_deals_note(deals: Sequence[str]) -> tuple[str, ...]:
-    if not deals:
-        return ()
-    return (
-        f"{len(deals)} deal{'s' if len(deals) != 1 else ''} used carry estimated amounts "
-        f"(estimate: TRUE): {', '.join(deals)}.",
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # Exposure profile
 
 
@@ -153,14 +100,14 @@ def _concentration_sheet(data: dict[str, Any]) -> Sheet:
         )
         rows.append(
             (
-                _name(c),
-                _money(c["revenue"]["total"]),
-                _money(c["revenue_external"]),
-                _money(c["revenue_web"]),
-                _pct(c["web_share"]),
-                f"{top['counterparty']} ({_pct(top['share'])})" if top else "",
-                _hhi(c["revenue"]["hhi"]),
-                _hhi(c["web_hhi"]),
+                company_cell(c),
+                amount_cell(c["revenue"]["total"]),
+                amount_cell(c["revenue_external"]),
+                amount_cell(c["revenue_web"]),
+                pct_cell(c["web_share"]),
+                f"{top['counterparty']} ({pct_cell(top['share'])})" if top else "",
+                ratio_cell(c["revenue"]["hhi"]),
+                ratio_cell(c["web_hhi"]),
             )
         )
     columns = (
@@ -197,7 +144,13 @@ def _counterparty_sheet(data: dict[str, Any]) -> Sheet:
         for flow, key in (("revenue from", "revenue"), ("funding from", "funding")):
             for r in c[key]["by_counterparty"]:
                 rows.append(
-                    (c["company"], flow, r["counterparty"], _money(r["amount"]), _pct(r["share"]))
+                    (
+                        c["company"],
+                        flow,
+                        r["counterparty"],
+                        amount_cell(r["amount"]),
+                        pct_cell(r["share"]),
+                    )
                 )
     return Sheet(
         title="Revenue and funding by counterparty",
@@ -217,14 +170,14 @@ def _financing_sheet(data: dict[str, Any]) -> Sheet:
         top = c["funding"]["by_counterparty"][:1]
         rows.append(
             (
-                _name(c),
-                _money(c["funding"]["total"]),
-                f"{top[0]['counterparty']} ({_pct(top[0]['share'])})" if top else "",
-                _hhi(c["funding"]["hhi"]),
-                _money(c["vendor_financed"]),
-                _pct(c["vendor_financed_share"]),
-                _money(c["vendor_financed_max"]),
-                _money(c["invested_in_customers"]),
+                company_cell(c),
+                amount_cell(c["funding"]["total"]),
+                f"{top[0]['counterparty']} ({pct_cell(top[0]['share'])})" if top else "",
+                ratio_cell(c["funding"]["hhi"]),
+                amount_cell(c["vendor_financed"]),
+                pct_cell(c["vendor_financed_share"]),
+                amount_cell(c["vendor_financed_max"]),
+                amount_cell(c["invested_in_customers"]),
             )
         )
     columns = (
@@ -245,7 +198,10 @@ def _financing_sheet(data: dict[str, Any]) -> Sheet:
         notes=(
             "vendor-financed: revenue whose buyer the seller funded, directly or through the "
             "web = the company's pro-rata circular revenue (its own money, followed through the "
-            "web in proportion, coming back as its revenue); max: the upper bound (max method).",
+            "web in proportion, coming back as its revenue); max: its share of the max method's "
+            "circulation, one maximal explanation (the total over all companies bounds circular "
+            "revenue from above; one company's share does not: roundtrip net --bounds gives its "
+            "range).",
             "in own customers: equity and loans it paid to companies that bought from it "
             "in the period.",
         ),
@@ -254,7 +210,13 @@ def _financing_sheet(data: dict[str, Any]) -> Sheet:
 
 def _vendor_sheet(data: dict[str, Any]) -> Sheet | None:
     rows = tuple(
-        (c["company"], r["buyer"], _money(r["financed"]), _money(r["bought"]), _pct(r["share"]))
+        (
+            c["company"],
+            r["buyer"],
+            amount_cell(r["financed"]),
+            amount_cell(r["bought"]),
+            pct_cell(r["share"]),
+        )
         for c in data["companies"]
         for r in c["vendor_financed_by_buyer"]
     )
@@ -271,7 +233,7 @@ def _vendor_sheet(data: dict[str, Any]) -> Sheet | None:
 
 def _customer_sheet(data: dict[str, Any]) -> Sheet | None:
     rows = tuple(
-        (c["company"], r["customer"], _money(r["invested"]), _money(r["bought"]))
+        (c["company"], r["customer"], amount_cell(r["invested"]), amount_cell(r["bought"]))
         for c in data["companies"]
         for r in c["customer_investments"]
     )
@@ -292,10 +254,13 @@ def _headline_commitment(data: dict[str, Any]) -> str | None:
     top = max(ranked, key=lambda c: (Decimal(c["commitment_multiple"]), c["company"]))
     if Decimal(top["committed_to_pay"]) == 0:
         return None
-    committed, revenue = _text(top["committed_to_pay"]), _text(top["revenue"]["total"])
+    committed, revenue = (
+        amount_words(top["committed_to_pay"]),
+        amount_words(top["revenue"]["total"]),
+    )
     return (
         f"Largest multiple: {top['company']} has committed to pay {committed}, "
-        f"{_times(top['commitment_multiple'])} its revenue of {revenue}."
+        f"{times_cell(top['commitment_multiple'])} its revenue of {revenue}."
     )
 
 
@@ -305,13 +270,13 @@ def _commitment_summary(data: dict[str, Any]) -> Sheet:
         pay = c["commitments_to_pay"]
         rows.append(
             (
-                _name(c),
-                _money(c["revenue"]["total"]),
-                _money_d(_sum([r["contracted"] for r in pay])),
-                _money_d(_sum([r["announced"] for r in pay])),
-                _money(c["committed_to_pay"]),
-                _times(c["commitment_multiple"]),
-                _money(c["committed_to_receive"]),
+                company_cell(c),
+                amount_cell(c["revenue"]["total"]),
+                decimal_cell(total_of([r["contracted"] for r in pay])),
+                decimal_cell(total_of([r["announced"] for r in pay])),
+                amount_cell(c["committed_to_pay"]),
+                times_cell(c["commitment_multiple"]),
+                amount_cell(c["committed_to_receive"]),
             )
         )
     columns = (
@@ -349,7 +314,7 @@ def _commitment_detail(data: dict[str, Any]) -> Sheet | None:
             return ""
         rows = by_company[payee]["commitments_to_receive"]
         found = next((r for r in rows if r["counterparty"] == payer), None)
-        return _times(found["multiple_of_revenue"]) if found else ""
+        return times_cell(found["multiple_of_revenue"]) if found else ""
 
     rows = []
     for c in data["companies"]:
@@ -364,14 +329,14 @@ def _commitment_detail(data: dict[str, Any]) -> Sheet | None:
                 (
                     payer,
                     payee,
-                    _money(r["contracted"]),
-                    _money(r["announced"]),
-                    _money(r["total"]),
-                    _money(r["contingent"]) if Decimal(r["contingent"]) else "",
-                    _times(r["multiple_of_revenue"]) if payer != EXTERNAL else "",
+                    amount_cell(r["contracted"]),
+                    amount_cell(r["announced"]),
+                    amount_cell(r["total"]),
+                    amount_cell(r["contingent"]) if Decimal(r["contingent"]) else "",
+                    times_cell(r["multiple_of_revenue"]) if payer != EXTERNAL else "",
                     payee_multiple(payee, payer)
                     if payer != EXTERNAL
-                    else _times(r["multiple_of_revenue"]),
+                    else times_cell(r["multiple_of_revenue"]),
                 )
             )
     if not rows:
@@ -409,9 +374,9 @@ def _paper_sheet(data: dict[str, Any]) -> Sheet | None:
                     r["kind"],
                     units,
                     mark,
-                    _money(r["cost"]),
-                    _money(r["value"]),
-                    _money(r["gain"]),
+                    amount_cell(r["cost"]),
+                    amount_cell(r["value"]),
+                    amount_cell(r["gain"]),
                 )
             )
     if not rows:
@@ -425,9 +390,9 @@ def _paper_sheet(data: dict[str, Any]) -> Sheet | None:
             "",
             "",
             "",
-            _money_d(_sum([r["cost"] for c in companies for r in c["paper"]])),
-            _money_d(_sum([c["paper_value"] for c in companies])),
-            _money_d(_sum([c["paper_gain"] for c in companies])),
+            decimal_cell(total_of([r["cost"] for c in companies for r in c["paper"]])),
+            decimal_cell(total_of([c["paper_value"] for c in companies])),
+            decimal_cell(total_of([c["paper_gain"] for c in companies])),
         )
     )
     columns = ("holder", "from", "deal/leg", "kind", "units", "mark", "cost", "value", "gain")
@@ -446,22 +411,30 @@ def _paper_sheet(data: dict[str, Any]) -> Sheet | None:
 def _velocity_sheet(data: dict[str, Any]) -> Sheet:
     v = data["velocity"]
     rows = (
-        ("revenue booked inside the web", _money(v["web_revenue"]), "sales between web companies"),
+        (
+            "revenue booked inside the web",
+            amount_cell(v["web_revenue"]),
+            "sales between web companies",
+        ),
         (
             "new money from External",
-            _money(v["new_money"]),
-            f"revenue {_text(v['new_money_revenue'])} + financing "
-            f"{_text(v['new_money_financing'])}",
+            amount_cell(v["new_money"]),
+            f"revenue {amount_words(v['new_money_revenue'])} + financing "
+            f"{amount_words(v['new_money_financing'])}",
         ),
-        ("velocity", _hhi(v["velocity"]), "web revenue per dollar of new money"),
+        ("velocity", ratio_cell(v["velocity"]), "web revenue per dollar of new money"),
         (
             "circular revenue (pro-rata)",
-            _money(v["circular_revenue"]),
+            amount_cell(v["circular_revenue"]),
             "money come back as revenue",
         ),
-        ("rounds (pro-rata)", _hhi(v["rounds"]), "times a new dollar came back as revenue"),
-        ("circular revenue (max)", _money(v["circular_revenue_max"]), "the upper bound"),
-        ("rounds (max)", _hhi(v["rounds_max"]), "rounds on the upper bound"),
+        ("rounds (pro-rata)", ratio_cell(v["rounds"]), "times a new dollar came back as revenue"),
+        (
+            "circular revenue (max)",
+            amount_cell(v["circular_revenue_max"]),
+            "the upper bound on the web's total",
+        ),
+        ("rounds (max)", ratio_cell(v["rounds_max"]), "rounds on that upper bound"),
     )
     return Sheet(
         title="Velocity of the web",
@@ -471,7 +444,7 @@ def _velocity_sheet(data: dict[str, Any]) -> Sheet:
         notes=(
             "Velocity and rounds are empty when no new money entered (money made inside the "
             "web only).",
-            *_estimated_deals_note(data.get("estimated_deals", ())),
+            *estimated_deals_note(data.get("estimated_deals", ())),
         ),
     )
 
@@ -495,259 +468,6 @@ def exposure_sheets(data: dict[str, Any]) -> list[Sheet]:
         _velocity_sheet(data),
     ]
     return [sheet for sheet in sheets if sheet is not None]
-
-
-# --------------------------------------------------------------------------------------------
-# Contagion and ranking
-
-
-def _scenario(data: dict[str, Any]) -> str:
-    company, cut = data["failed"], Decimal(data["cut"])
-    if cut == 1:
-        return f"What if {company} fails"
-    return f"What if {company} cuts its spending by {_cut_text(data['cut'])}"
-
-
-def _default_cell(row: dict[str, Any]) -> str:
-    if row["default_round"] == 0:
-        return "fails"
-    if row["default_round"] is not None:
-        return f"round {row['default_round']}"
-    return "baseline" if row["defaulted_at_baseline"] else ""
-
-
-def _loss_sheet(data: dict[str, Any]) -> Sheet:
-    failed = data["failed"]
-    shown = [
-        r
-        for r in data["losses"]
-        if Decimal(r["total_loss"]) > 0
-        or r["default_round"] is not None
-        or r["defaulted_at_baseline"]
-        or r["company"] == failed
-    ]
-    spared = sorted(r["company"] for r in data["losses"] if r not in shown)
-
-    def line(r: dict[str, Any]) -> tuple[str, ...]:
-        return (
-            r["company"],
-            _money(r["lost_revenue"]),
-            _money(r["unpaid_obligations"]),
-            _money(r["written_down_equity"]),
-            _money(r["total_loss"]),
-            _pct(r["loss_share_of_revenue"]),
-            _pct(r["loss_share_of_equity"]),
-            "" if r["revenue_round"] is None else str(r["revenue_round"]),
-            _default_cell(r),
-        )
-
-    # The failed company stands apart, below the total of those it harms.
-    rows = [line(r) for r in shown if r["company"] != failed]
-    others = [r for r in data["losses"] if r["company"] != failed]
-    rows.append(
-        (
-            "total (others)",
-            _money_d(_sum([r["lost_revenue"] for r in others])),
-            _money_d(_sum([r["unpaid_obligations"] for r in others])),
-            _money_d(_sum([r["written_down_equity"] for r in others])),
-            _money(data["loss_to_others"]),
-            "",
-            "",
-            "",
-            "",
-        )
-    )
-    rows += [line(r) for r in shown if r["company"] == failed]
-    if Decimal(data["external_loss"]):
-        rows.append(
-            (f"{EXTERNAL} (outsiders)", "", "", "", _money(data["external_loss"]), "", "", "", "")
-        )
-    columns = (
-        "company",
-        "lost revenue",
-        "unpaid obligations",
-        "written-down equity",
-        "total loss",
-        "of revenue",
-        "of equity",
-        "hit round",
-        "defaults",
-    )
-    cut = Decimal(data["cut"])
-    action = (
-        f"{failed} pays nothing it owes and buys nothing"
-        if cut == 1
-        else f"{failed} pays and buys {_cut_text(data['cut'])} less"
-    )
-    notes = [
-        f"{action}; the others lose, against a baseline where {failed} pays and buys all as "
-        "booked, through three channels:",
-        "lost revenue: its vendors lose the sales and spend less in proportion, round after "
-        f"round (hit round 1 = a direct vendor of {failed});",
-        f"unpaid obligations: what is owed ({data['basis']} basis: legs not yet realized, and "
-        "loans outstanding) is cleared at once by Eisenberg-Noe: each company pays in full or "
-        "all it has, pro rata;",
-        f"written-down equity: stakes (equity, warrants) in {failed} and in every company that "
-        "defaults.",
-        "of revenue, of equity: the loss as a share of its realized revenue in the period and "
-        "of all equity it has raised (a proxy for its equity). defaults: in which round (below); "
-        f"baseline = cannot pay in full even when {failed} pays (not blamed on {failed}).",
-    ]
-    if spared:
-        notes.append(f"Nobody else loses anything: {', '.join(spared)}.")
-    notes.append(
-        f"Basis: {data['basis']}; period: {period_text(data['period'])}; clearing: "
-        f"{data['clearing_rounds']} round{'s' if data['clearing_rounds'] != 1 else ''}, "
-        + ("exact arithmetic." if data["exact"] else "float64 arithmetic.")
-    )
-    notes.extend(_estimated_deals_note(data["estimated_deals"]))
-    return Sheet(
-        title=f"{_scenario(data)}? Loss per company",
-        columns=columns,
-        rows=tuple(rows),
-        numeric=frozenset(columns[1:-1]),
-        notes=tuple(notes),
-    )
-
-
-def _clearing_cell(row: dict[str, Any], failed: str, cut: str) -> str:
-    if row["company"] == failed:
-        return ("fails" if Decimal(cut) == 1 else "cuts") if row["defaults"] else ""
-    if row["baseline"]["defaults"]:
-        return "baseline"
-    return "yes" if row["defaults"] else ""
-
-
-def _clearing_sheet(data: dict[str, Any]) -> Sheet | None:
-    """The Eisenberg–Noe clearing vector behind the unpaid obligations, baseline and scenario.
-
-    ``None`` for a contract saved before the clearing rows existed.
-    """
-    clearing = data.get("clearing")
-    if clearing is None:
-        return None
-    failed = data["failed"]
-    rows = [
-        (
-            r["company"],
-            _money(r["obligations"]),
-            _money(r["baseline"]["paid"]),
-            _hhi(r["baseline"]["ratio"]),
-            _money(r["paid"]),
-            _money(r["shortfall"]),
-            _hhi(r["ratio"]),
-            _clearing_cell(r, failed, data["cut"]),
-        )
-        for r in clearing
-    ]
-    if rows:
-        rows.append(
-            (
-                "total",
-                _money_d(_sum([r["obligations"] for r in clearing])),
-                _money_d(_sum([r["baseline"]["paid"] for r in clearing])),
-                "",
-                _money_d(_sum([r["paid"] for r in clearing])),
-                _money_d(_sum([r["shortfall"] for r in clearing])),
-                "",
-                "",
-            )
-        )
-    else:
-        rows.append(("nobody owes anything", "", "", "", "", "", "", ""))
-    cut = Decimal(data["cut"])
-    given = "nothing" if cut == 1 else _cut_text(str(1 - cut))
-    columns = (
-        "company",
-        "owes (p̄)",
-        "pays at baseline",
-        "baseline ratio",
-        "pays (p)",
-        "shortfall",
-        "ratio p/p̄",
-        "defaults",
-    )
-    return Sheet(
-        title="Eisenberg–Noe clearing (what each debtor pays)",
-        columns=columns,
-        rows=tuple(rows),
-        numeric=frozenset(columns[1:-1]),
-        notes=(
-            "Eisenberg–Noe (2001): each company pays its creditors pro rata the lesser of all it "
-            "owes (p̄) and all it has (outside assets + what its own debtors pay it); the clearing "
-            "vector p is the greatest such payment vector. ratio = p/p̄ (1 = pays in full).",
-            f"Baseline: nobody fails ({failed} pays all it owes); scenario: {failed} pays "
-            f"{given} of what it owes, whatever it has. defaults: pays less than all it owes "
-            "(baseline = even when nobody fails).",
-        ),
-    )
-
-
-def _rounds_sheet(data: dict[str, Any]) -> Sheet:
-    failed = data["failed"]
-    rows = []
-    for entry in data["defaults"]:
-        found, names = entry["round"], ", ".join(entry["companies"])
-        if found == 0:
-            meaning = "fails: stops paying and buying"
-        elif found == 1:
-            stops = "stops paying" if Decimal(data["cut"]) == 1 else "pays less"
-            meaning = f"cannot pay all it owes once {failed} {stops}"
-        else:
-            meaning = f"cannot pay all it owes once the round {found - 1} defaulters pay less"
-        rows.append((str(found), names, meaning))
-    if not any(entry["round"] > 0 for entry in data["defaults"]):
-        rows.append(("", "nobody", f"no other company defaults because of {failed}"))
-    notes = []
-    if data["baseline_defaults"]:
-        notes.append(
-            f"{', '.join(data['baseline_defaults'])} cannot pay all it owes even when {failed} "
-            "pays (a baseline default): not counted here."
-        )
-    notes.append("A company defaults when it cannot pay its obligations in full (Eisenberg-Noe).")
-    return Sheet(
-        title="Rounds of defaults",
-        columns=("round", "companies", "why"),
-        rows=tuple(rows),
-        numeric=frozenset({"round"}),
-        notes=tuple(notes),
-    )
-
-
-def contagion_sheets(data: dict[str, Any]) -> list[Sheet]:
-    """The sheets of a failure, from :meth:`ContagionReport.to_json_dict`.
-
-    Losses, the clearing vector (left out for a contract saved before it existed), rounds.
-    """
-    clearing = _clearing_sheet(data)
-    return [_loss_sheet(data), *([clearing] if clearing else []), _rounds_sheet(data)]
-
-
-def ranking_sheet(data: dict[str, Any]) -> Sheet:
-    """The systemic ranking, from :meth:`SystemicRanking.to_json_dict`."""
-    rows = tuple(
-        (
-            str(k),
-            r["company"],
-            _money(r["loss_to_others"]),
-            str(r["defaults_caused"]),
-            _money(r["external_loss"]),
-        )
-        for k, r in enumerate(data["ranking"], start=1)
-    )
-    columns = ("rank", "company", "loss to others", "defaults caused", "loss to outsiders")
-    return Sheet(
-        title=f"Systemic impact: what each company's failure costs the others ({data['basis']})",
-        columns=columns,
-        rows=rows,
-        numeric=frozenset({"rank", "loss to others", "defaults caused", "loss to outsiders"}),
-        notes=(
-            "Each company fails alone (pays nothing it owes, buys nothing); loss to others = the "
-            "other web companies' lost revenue + unpaid obligations + written-down equity.",
-            "defaults caused: companies that default because of it (not those that would "
-            f"anyway). Basis: {data['basis']}; period: {period_text(data['period'])}.",
-        ),
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -811,7 +531,7 @@ def _commitment_chart(exposure_data: dict[str, Any]) -> tuple[str, str, str] | N
         return None
     labels, revenue, committed = [], [], []
     for c in companies:
-        multiple = _times(c["commitment_multiple"])
+        multiple = times_cell(c["commitment_multiple"])
         labels += [f"{c['company']} revenue", f"{c['company']} commitments ({multiple})"]
         revenue += [Decimal(c["revenue"]["total"]), Decimal(0)]
         committed += [Decimal(0), Decimal(c["committed_to_pay"])]
@@ -873,7 +593,7 @@ def _loss_chart(contagion: dict[str, Any]) -> tuple[str, str, str] | None:
                 charts.EQUITY,
             ),
         ],
-        f"{_scenario(contagion)}: what the others lose, by channel",
+        f"{scenario_title(contagion)}: what the others lose, by channel",
         prefix=charts.symbol(contagion.get("currency", "USD")),
     )
     caption = (
@@ -897,7 +617,7 @@ def commitment_edges(exposure_data: dict[str, Any]) -> list[AuditEdge]:
             multiple = r["multiple_of_revenue"]
             large = multiple is None or Decimal(multiple) >= 1
             edges.append(
-                (c["company"], r["counterparty"], Decimal(r["total"]), _times(multiple), large)
+                (c["company"], r["counterparty"], Decimal(r["total"]), times_cell(multiple), large)
             )
     return edges
 
@@ -950,7 +670,7 @@ def _contagion_drawing(
         arrows.append(
             charts.Arrow(payer, payee, amount, kind, colour != charts.NEUTRAL, colour, not moves)
         )
-    title = f"{_scenario(picture)}: who defaults, which payments stop"
+    title = f"{scenario_title(picture)}: who defaults, which payments stop"
     rounds = "; ".join(
         f"round {entry['round']}: {', '.join(entry['companies'])}" for entry in picture["defaults"]
     )
@@ -959,8 +679,9 @@ def _contagion_drawing(
         + f"{failed} (filled) fails; dashed outlines: the companies that default because of it "
         f"({rounds or 'none'}). Black arrows: what they owe, pay or buy, which stops or "
         "shrinks; green: stakes in them, written down; dashed grey: warrants, which move no "
-        f"money. The others lose {_text(picture['loss_to_others'])} in all. Arrows point from "
-        f"payer to payee (legs of the {picture['basis']} basis), labelled with kind and amount."
+        f"money. The others lose {amount_words(picture['loss_to_others'])} in all. Arrows "
+        f"point from payer to payee (legs of the {picture['basis']} basis), labelled with kind "
+        "and amount."
     )
     svg = charts.web_drawing(charts.edge_nodes(edges), arrows, title, [failed], outlined=defaulters)
     return svg, caption, "The failure drawn on the web"
@@ -1008,8 +729,13 @@ def audit_html(
         if headline:
             meta.append(headline)
     if contagion:
-        meta.append(f"loss to others {_text(contagion['loss_to_others'])}")
-    title = f"roundtrip — {_scenario(contagion)}?" if contagion else "roundtrip — exposure audit"
+        meta.append(f"loss to others {amount_words(contagion['loss_to_others'])}")
+    scenario = contagion or ranking or {}
+    if scenario.get("conventions"):
+        meta.append(f"conventions: {scenario['conventions']['text']}")
+    title = (
+        f"roundtrip — {scenario_title(contagion)}?" if contagion else "roundtrip — exposure audit"
+    )
     shown = [f for f in figures if f]
     return render_html_page(
         title,
@@ -1042,6 +768,8 @@ def run_audit(
     *,
     progress: Progress | None = None,
     unit: Unit = Unit.ONE,
+    conventions: Conventions | None = None,
+    sensitivity: int = 0,
 ) -> tuple[list[Sheet], dict[str, Any], Callable[[], str]]:
     """Run the audit parts asked for (see the module table) and lay them out.
 
@@ -1049,7 +777,10 @@ def run_audit(
     called after each company of the systemic ranking; ``unit`` is the display unit of the
     amounts in prose and of the HTML page (``auto``: chosen per amount in prose, per page in
     the HTML; table cells keep their exact amounts for the renderer; the JSON keeps exact
-    cents). Returns the sheets, the JSON contract,
+    cents); ``conventions`` are the stress test's (:mod:`ledger.conventions`; default: its
+    defaults); ``sensitivity`` > 0 adds, to a failure, what its loss to the others rests on
+    (:func:`ledger.sensitivity.contagion_sensitivity`, that many estimates and deals). Returns
+    the sheets, the JSON contract,
     and a callable that renders the HTML report. When the ranking runs without a failure, the
     HTML draws the failure of the most systemic company on the web.
 
@@ -1059,20 +790,33 @@ def run_audit(
     """
     legs, prices = web.legs, web.prices
     fraction = _fraction(cut)
-    contagion = (
-        simulate_failure(legs, prices, fail, fraction, period, basis).to_json_dict()
-        if fail is not None
-        else None
-    )
+    contagion = None
+    if fail is not None:
+        failure = simulate_failure(
+            legs, prices, fail, fraction, period, basis, conventions=conventions
+        )
+        contagion = failure.to_json_dict()
+        if sensitivity:
+            from ledger.sensitivity import contagion_sensitivity
+
+            rests = contagion_sensitivity(legs, prices, failure, sensitivity)
+            contagion["sensitivity"] = rests.to_json_dict()
     ranking = (
-        systemic_ranking(legs, prices, period, basis, on_progress=progress).to_json_dict()
+        systemic_ranking(
+            legs, prices, period, basis, on_progress=progress, conventions=conventions
+        ).to_json_dict()
         if rank
         else None
     )
     profile = exposure(legs, prices, period, basis).to_json_dict() if fail is None else None
-    data = {"exposure": profile, "contagion": contagion, "ranking": ranking}
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "exposure": profile,
+        "contagion": contagion,
+        "ranking": ranking,
+    }
     sheets: list[Sheet] = []
-    token = _UNIT.set(unit)
+    token = UNIT.set(unit)
     try:
         if contagion:
             sheets += contagion_sheets(contagion)
@@ -1081,18 +825,20 @@ def run_audit(
         if profile:
             sheets += exposure_sheets(profile)
     finally:
-        _UNIT.reset(token)
+        UNIT.reset(token)
 
     def html() -> str:
         picture = None
         top = ranking["ranking"][0] if ranking and ranking["ranking"] else None
         if contagion is None and top and Decimal(top["loss_to_others"]):
-            failure = simulate_failure(legs, prices, top["company"], 1, period, basis)
+            failure = simulate_failure(
+                legs, prices, top["company"], 1, period, basis, conventions=conventions
+            )
             picture = failure.to_json_dict()
-        token = _UNIT.set(unit)
+        token = UNIT.set(unit)
         try:
             return audit_html(data, sheets, audit_edges(legs, period, basis), picture, unit)
         finally:
-            _UNIT.reset(token)
+            UNIT.reset(token)
 
     return sheets, data, html

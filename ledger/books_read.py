@@ -65,7 +65,7 @@ from typing import Any, NamedTuple
 from beancount.core import data
 
 from ledger.accounts import Postings, Role, contingent, payee_accounts, payer_accounts
-from ledger.books_load import load, loader_name
+from ledger.books_load import load, loader_name, one_book_at_a_time
 from ledger.books_write import (
     BOOK_SUFFIX,
     COMMITMENTS_SUFFIX,
@@ -291,13 +291,15 @@ def read_books(
     """
     sets, errors = book_sets(paths)
     read: list[tuple[BookSet, _Book, list[LedgerError]]] = []
-    for done, book_set in enumerate(sets, 1):
-        book, book_errors = _cached_read(book_set, cache)
-        if standalone:
-            book_errors = book_errors + _standalone_errors(book_set, book_errors)
-        read.append((book_set, book, book_errors))
-        if on_progress is not None:
-            on_progress(done, len(sets))
+    with one_book_at_a_time() as settle:
+        for done, book_set in enumerate(sets, 1):
+            book, book_errors = _cached_read(book_set, cache)
+            if standalone:
+                book_errors = book_errors + _standalone_errors(book_set, book_errors)
+            read.append((book_set, book, book_errors))
+            settle()
+            if on_progress is not None:
+                on_progress(done, len(sets))
     # A book another book includes is part of that book, not a book of its own.
     included = {name for _, book, _ in read for name in book.includes}
     books: list[_Book] = []

@@ -86,7 +86,7 @@ from beancount.core import amount as bc_amount
 
 from ledger import output_set
 from ledger.accounts import CASH, BookPosting, Role, contingent, leg_postings
-from ledger.books_load import load, loader_name
+from ledger.books_load import load, loader_name, one_book_at_a_time
 from ledger.limits import MIN_DATE
 from ledger.model import (
     CENT,
@@ -612,16 +612,18 @@ def write_books(
     with output_set.staged(out_dir, BOOKS_SET) as stage:
         staged = stage.folder
         errors: list[LedgerError] = []
-        for done, (company, items) in enumerate(booked.items(), 1):
-            files = _company_files(company, items, marks)
-            for name, text in files.files().items():
-                (staged / name).write_text(text, encoding="utf-8")
-                names.append(name)
-            book = staged / (files.slug + BOOK_SUFFIX)
-            commitments = staged / (files.slug + COMMITMENTS_SUFFIX)
-            errors.extend(_relabel(load((book, commitments))[1], staged, out_dir))
-            if on_progress is not None:
-                on_progress(done, len(booked))
+        with one_book_at_a_time() as settle:
+            for done, (company, items) in enumerate(booked.items(), 1):
+                files = _company_files(company, items, marks)
+                for name, text in files.files().items():
+                    (staged / name).write_text(text, encoding="utf-8")
+                    names.append(name)
+                book = staged / (files.slug + BOOK_SUFFIX)
+                commitments = staged / (files.slug + COMMITMENTS_SUFFIX)
+                errors.extend(_relabel(load((book, commitments))[1], staged, out_dir))
+                settle()
+                if on_progress is not None:
+                    on_progress(done, len(booked))
         if errors:
             raise BadInput(list(dict.fromkeys(errors)))
     return tuple(out_dir / name for name in names)

@@ -18,23 +18,16 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
 
+from ledger.conventions import Baseline, Loss, Means
 from ledger.entry import EXIT_INTERRUPTED, INTERRUPTED
 from ledger.inputs import Web, read_web
 from ledger.model import Basis, LedgerError, Period, format_errors
-from ledger.render import (
-    Format,
-    Sheet,
-    Unit,
-    render_csv,
-    render_json,
-    render_markdown,
-    render_records_csv,
-)
+from ledger.render import Format, Sheet, Unit, render_json, render_markdown
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -42,6 +35,7 @@ if TYPE_CHECKING:
     from ledger.model import Leg
     from ledger.netting import NettingResult
     from ledger.output_set import Stage
+    from ledger.sensitivity import Sensitivity
 
 app = typer.Typer(
     name="roundtrip",
@@ -184,12 +178,9 @@ class _Steps:
         is appended to the step's line, so that a log shows it moving.
         """
         if self.on and sys.stderr.isatty():
-            from rich.progress import Progress
-
             start = time.perf_counter()
-            with Progress(console=Console(stderr=True), transient=True) as bar:
-                task = bar.add_task(what, total=None)
-                yield lambda done, total: bar.update(task, completed=done, total=total)
+            with _progress_bar(Console(stderr=True), what) as progress:
+                yield progress
             self(what)
             self.since = start
         else:
@@ -207,8 +198,14 @@ class _Steps:
 
 
 def _sheets_out(
-    sheets: list[Sheet], fmt: Format, json_data: object, out: Path | None, unit: Unit = Unit.AUTO
+    sheets: list[Sheet],
+    fmt: Format,
+    json_data: dict[str, Any],
+    out: Path | None,
+    unit: Unit,
+    document: str,
 ) -> None:
+    """Render for people (table, md) or machines (json; csv: the JSON laid flat, by schema)."""
     if fmt is Format.TABLE and out is None:
         from ledger.terminal import SheetsView
 
@@ -217,8 +214,9 @@ def _sheets_out(
     if fmt is Format.JSON:
         _emit(render_json(json_data), out)
     elif fmt is Format.CSV:
-        records = _csv_records(json_data)
-        _emit(render_records_csv(records) if records else render_csv(sheets[0]), out)
+        from ledger.records import write_csv
+
+        _emit_with(lambda stream: write_csv(document, json_data, stream), out)
     else:
         _emit(render_markdown(sheets, unit=unit), out)
 
@@ -291,16 +289,6 @@ def _progress_bar(console: Console, what: str) -> Iterator[Callable[[int, int], 
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task(what, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
-
-
-def _csv_records(json_data: object) -> list[dict[str, object]] | None:
-    """The main table of a JSON result, flat enough for CSV (the per-company rows of a report)."""
-    if isinstance(json_data, dict):
-        json_data = json_data.get("companies")
-    if isinstance(json_data, list) and json_data and all(isinstance(r, dict) for r in json_data):
-        flat = all(not isinstance(v, dict | list) for r in json_data for v in r.values())
-        return json_data if flat else None
-    return None
 
 
 PathArg = Annotated[
@@ -482,11 +470,18 @@ def show(
 ) -> None:
     """List the companies, deals or legs of a web.
 
+    --format csv of legs is the legs CSV itself (roundtrip check reads it back).
+
     Example: roundtrip show books/ deals --format md
     """
-    from ledger.views import company_sheet, deal_sheet, leg_sheet
+    from ledger.views import company_sheet, deal_sheet, leg_sheet, show_document
 
     web = _read(path, _Steps())
+    if fmt is Format.CSV and what is ShowWhat.LEGS:
+        from ledger.legs_csv import write_legs_csv
+
+        _emit_with(lambda stream: write_legs_csv(web.legs, stream), out)
+        return
     sheet = {
         ShowWhat.COMPANIES: lambda: company_sheet(web.legs, web.companies),
         ShowWhat.DEALS: lambda: deal_sheet(web.legs),
@@ -497,15 +492,19 @@ def show(
 
         _emit(render_html_page(f"roundtrip — {what.value}", str(path), [sheet], unit=unit), out)
         return
-    data = [dict(zip(sheet.columns, row, strict=True)) for row in sheet.rows]
-    _sheets_out([sheet], fmt, data, out, unit)
+    data = show_document(what.value, web.legs, web.companies)
+    _sheets_out([sheet], fmt, data, out, unit, f"show-{what.value}")
 
 
 @app.command()
 def net(
     path: PathArg,
     method: Annotated[
-        MethodName, typer.Option(help="max: the upper bound; pro-rata: provenance tracing.")
+        MethodName,
+        typer.Option(
+            help="max: the most revenue that can be round-tripped (a bound on the total; per "
+            "company one maximal explanation, --bounds gives its range); pro-rata: provenance."
+        ),
     ] = MethodName.MAX,
     basis: BasisOpt = Basis.REALIZED,
     period: PeriodOpt = None,
@@ -528,6 +527,13 @@ def net(
     cycles: Annotated[
         str, typer.Option(help="How many cycle witnesses to list, largest first, or all.")
     ] = "20",
+    sensitivity: Annotated[
+        str,
+        typer.Option(
+            help="What the headline rests on: try the N largest estimates, deals and edges "
+            "(auto: 5 on webs of up to 5,000 legs, else 0)."
+        ),
+    ] = "auto",
 ) -> None:
     """Net out circular revenue: organic vs circular revenue per company, with cycles.
 
@@ -550,6 +556,7 @@ def net(
     if bounds and chosen is not Method.MAX:
         raise typer.BadParameter("--bounds goes with --method max (pro-rata is unique)")
     shown = _cycles_shown(cycles)
+    top = _sensitivity_top(sensitivity)
     chosen_period = _period(period, start, end)
     if eliminations is not None:
         _refuse_output(eliminations, path)
@@ -571,9 +578,33 @@ def net(
         on_step=steps,
         edge_flows=fmt is Format.HTML,
     )
+    rests_on = None
+    top = _auto_top(top, len(web.frame))
+    if top and chosen is Method.MAX:
+        from ledger.sensitivity import netting_sensitivity
+
+        steps("measuring what the headline rests on")
+        rests_on = netting_sensitivity(web.frame, chosen_period, basis, result, top)
     steps("writing the output")
-    _net_outputs(result, web, path, fmt, out, eliminations, unit, shown, save, db)
+    _net_outputs(result, web, path, fmt, out, eliminations, unit, shown, save, db, rests_on)
     steps.done()
+
+
+def _sensitivity_top(text: str) -> int | None:
+    """``--sensitivity``: a count, or ``auto`` (None)."""
+    if text.strip().lower() == "auto":
+        return None
+    if not text.strip().isdigit():
+        raise typer.BadParameter(f"--sensitivity takes a number >= 0 or auto, not {text!r}")
+    return int(text)
+
+
+def _auto_top(top: int | None, legs: int) -> int:
+    from ledger.sensitivity import AUTO_LEG_LIMIT, DEFAULT_TOP
+
+    if top is not None:
+        return top
+    return DEFAULT_TOP if legs <= AUTO_LEG_LIMIT else 0
 
 
 def _cycles_shown(text: str) -> int | None:
@@ -600,6 +631,7 @@ def _net_outputs(
     shown: int | None,
     save: bool,
     db: str | None,
+    rests_on: Sensitivity | None = None,
 ) -> None:
     """Eliminations and the store, then the report (JSON streamed, never held whole)."""
     from ledger.model import BadInput
@@ -617,13 +649,21 @@ def _net_outputs(
         _fail(error.errors)
     if eliminations is not None:
         _err(f"wrote {written} elimination files to {eliminations}/")
-    if fmt is Format.JSON:
+    if fmt in (Format.JSON, Format.CSV):
         from ledger.jsonout import write_json
+        from ledger.records import write_csv
 
         data = to_json_dict(result, shown, lazy=True)
-        _emit_with(lambda stream: write_json(data, stream), out)
+        if rests_on is not None:
+            data["sensitivity"] = rests_on.to_json_dict()
+        if fmt is Format.JSON:
+            _emit_with(lambda stream: write_json(data, stream), out)
+        else:
+            _emit_with(lambda stream: write_csv("net", data, stream), out)
         return
     data = to_json_dict(result, shown)
+    if rests_on is not None:
+        data["sensitivity"] = rests_on.to_json_dict()
     from ledger.views import netting_html, netting_sheets
 
     if fmt is Format.HTML:
@@ -631,7 +671,7 @@ def _net_outputs(
 
         _emit(netting_html(data, drawing_edges(result), unit), out)
         return
-    _sheets_out(list(netting_sheets(data)), fmt, data, out, unit)
+    _sheets_out(list(netting_sheets(data)), fmt, data, out, unit, "net")
 
 
 @app.command()
@@ -659,12 +699,40 @@ def audit(
     unit: UnitOpt = Unit.AUTO,
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
+    # The stress test's conventions (ledger.conventions); every report states them.
+    horizon: Annotated[
+        str, typer.Option(help="Clear obligations due within this horizon: 12m, 2y or all.")
+    ] = "12m",
+    loss: Annotated[
+        Loss, typer.Option(help="A cancelled goods/services contract costs its margin or face.")
+    ] = Loss.MARGIN,
+    margin: Annotated[
+        list[str] | None, typer.Option(help="Override a margin: cloud=0.14 (repeatable).")
+    ] = None,
+    baseline: Annotated[
+        Baseline, typer.Option(help="booked: the web as booked; given: the pre-1.0 baseline.")
+    ] = Baseline.BOOKED,
+    means: Annotated[
+        Means, typer.Option(help="books: booked cash and equipment; outside: outside revenue.")
+    ] = Means.BOOKS,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Scenario date (default: the books' date).")
+    ] = None,
+    sensitivity: Annotated[
+        str,
+        typer.Option(
+            help="With --fail: what the loss rests on, trying the N largest estimates and "
+            "deals (auto: 5 on webs of up to 5,000 legs, else 0)."
+        ),
+    ] = "auto",
 ) -> None:
     """Exposure audit: concentration, commitments, vendor financing, contagion.
 
     Example: roundtrip audit books/ --fail OpenAI --cut 50
+    (--horizon all --loss face --baseline given --means outside: the figures before 1.0.)
     """
     from ledger.audit_views import run_audit
+    from ledger.conventions import from_options
     from ledger.flows import GraphError
     from ledger.model import BadInput
 
@@ -673,6 +741,11 @@ def audit(
         raise typer.BadParameter(f"unknown company {fail!r}; companies: {', '.join(web.companies)}")
     if not 0 <= cut <= 100:
         raise typer.BadParameter("--cut is a percentage between 0 and 100")
+    try:
+        conventions = from_options(horizon, loss, margin, baseline, means, as_of)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    top = _auto_top(_sensitivity_top(sensitivity), len(web.frame))
     chosen_period = _period(period, start, end)
     console = _console()
     show_bar = rank and fmt is Format.TABLE and out is None and console.is_terminal
@@ -683,7 +756,16 @@ def audit(
             else nullcontext()
         ) as progress:
             sheets, data, html = run_audit(
-                web, chosen_period, basis, fail, cut / 100, rank, progress=progress, unit=unit
+                web,
+                chosen_period,
+                basis,
+                fail,
+                cut / 100,
+                rank,
+                progress=progress,
+                unit=unit,
+                conventions=conventions,
+                sensitivity=top,
             )
     except BadInput as error:
         _fail(error.errors)
@@ -692,7 +774,7 @@ def audit(
     if fmt is Format.HTML:
         _emit(html(), out)
         return
-    _sheets_out(sheets, fmt, data, out, unit)
+    _sheets_out(sheets, fmt, data, out, unit, "audit")
 
 
 @app.command()

@@ -1,7 +1,8 @@
 """The flat legs CSV: one leg per row, read into :class:`~ledger.model.Leg` records or a frame.
 
 In: a CSV whose header names at least the columns ``date,deal,payer,payee,kind,amount,currency,
-status`` (in any order), optionally ``leg,estimate,note,source,units,commodity``. Out: a tuple of
+status`` (in any order), optionally ``leg,estimate,note,source,units,commodity,capex``. Out: a
+tuple of
 legs and the list of problems found (:class:`~ledger.model.LedgerError`, ``file:line: message
 [deal id]``), all collected at once; the legs are only meant to be used when that list is empty.
 
@@ -23,6 +24,7 @@ Rules of the format:
   file, since a CSV carries no prices to convert between currencies.
 - ``estimate`` is TRUE/FALSE, true/false, 1/0, yes/no or empty (= false).
 - ``units`` (a positive decimal) and ``commodity`` go together (a non-cash grant).
+- ``capex`` (a flag like ``estimate``) marks a ``sale`` the buyer capitalises as equipment.
 - Each deal's rows are in date order; a (deal, leg) pair, or an identical row, appears once.
 - Cells are stripped of surrounding spaces; unknown or duplicate columns are errors.
 
@@ -76,7 +78,7 @@ __all__ = [
 #: Columns every legs CSV must have.
 REQUIRED_COLUMNS = ("date", "deal", "payer", "payee", "kind", "amount", "currency", "status")
 #: Columns a legs CSV may have.
-OPTIONAL_COLUMNS = ("leg", "estimate", "note", "source", "units", "commodity")
+OPTIONAL_COLUMNS = ("leg", "estimate", "note", "source", "units", "commodity", "capex")
 #: The columns :func:`write_legs_csv` writes, in this order.
 CSV_COLUMNS = (
     "date",
@@ -93,6 +95,7 @@ CSV_COLUMNS = (
     "source",
     "units",
     "commodity",
+    "capex",
 )
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -192,15 +195,25 @@ def _parse_currency(text: str, what: str = "currency") -> str:
     return text
 
 
-def _parse_estimate(text: str) -> bool:
+def _parse_flag(text: str, what: str) -> bool:
     flag = text.lower()
     if flag in _TRUE:
         return True
     if flag in _FALSE:
         return False
-    raise _Bad(
-        f"bad estimate flag {text!r} (expected TRUE/FALSE, true/false, 1/0, yes/no or empty)"
-    )
+    raise _Bad(f"bad {what} flag {text!r} (expected TRUE/FALSE, true/false, 1/0, yes/no or empty)")
+
+
+def _parse_estimate(text: str) -> bool:
+    return _parse_flag(text, "estimate")
+
+
+def _parse_capex(text: str) -> bool:
+    return _parse_flag(text, "capex")
+
+
+#: A capex flag on a leg that is not a sale (the books refuse it too).
+CAPEX_NOT_SALE = "capex (equipment the buyer capitalises) goes with kind sale"
 
 
 def _parse_leg(text: str) -> int:
@@ -364,9 +377,12 @@ def _leg_of_row(row: _Row, number: int, filename: str) -> tuple[Leg | None, list
             else None
         ),
     )
+    take("capex", lambda: _parse_capex(_cell(row, "capex")))
     if not messages:
         if (values["units"] is None) != (values["commodity"] is None):
             messages.append("units and commodity go together: give both or neither")
+        if values["capex"] and values["kind"] is not Kind.SALE:
+            messages.append(CAPEX_NOT_SALE)
         if values["payer"] == values["payee"]:
             messages.append(
                 f"payer and payee are both {values['payer']!r}: a leg must go between two companies"
@@ -446,6 +462,7 @@ def _content(leg: Leg) -> tuple[Any, ...]:
         leg.source,
         leg.units,
         leg.commodity,
+        leg.capex,
     )
 
 
@@ -507,6 +524,7 @@ def _row_of_leg(leg: Leg) -> list[str]:
         leg.source,
         "" if leg.units is None else format(leg.units, "f"),
         leg.commodity or "",
+        "TRUE" if leg.capex else "FALSE",
     ]
 
 

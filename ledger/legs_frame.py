@@ -21,6 +21,7 @@ column          dtype               meaning
 ``source``      category            where the figure comes from ("" if none)
 ``units``       category            units of a non-cash grant, decimal text ("" if none)
 ``commodity``   category            commodity of those units ("" if none)
+``capex``       bool                a sale the buyer capitalises as equipment (ASC 360)
 ``file``        category            provenance: the file the row was read from
 ``lineno``      int64               provenance: its line (CSV: physical line, header = 1;
                                     Parquet: row number, first row = 1)
@@ -54,8 +55,8 @@ __all__ = [
     "with_defaults",
 ]
 
-#: Leg columns beyond FRAME_COLUMNS (empty text when a source has none).
-OPTIONAL_LEG_COLUMNS = ("note", "source", "units", "commodity")
+#: Leg columns beyond FRAME_COLUMNS (empty text, or False for ``capex``, when a source has none).
+OPTIONAL_LEG_COLUMNS = ("note", "source", "units", "commodity", "capex")
 #: Every leg column, in order.
 LEG_COLUMNS = (*FRAME_COLUMNS, *OPTIONAL_LEG_COLUMNS)
 #: Where each row came from.
@@ -105,6 +106,7 @@ def frame_of_legs(legs: Iterable[Leg]) -> pd.DataFrame:
         "source": _category([leg.source for leg in legs]),
         "units": _category(["" if leg.units is None else format(leg.units, "f") for leg in legs]),
         "commodity": _category([leg.commodity or "" for leg in legs]),
+        "capex": np.array([leg.capex for leg in legs], dtype=bool),
         "file": _category([leg.filename for leg in legs]),
         "lineno": np.array([leg.lineno for leg in legs], dtype=np.int64),
     }
@@ -130,6 +132,8 @@ def with_defaults(frame: pd.DataFrame, filename: str = "<frame>") -> pd.DataFram
             extra[column] = np.arange(1, size + 1, dtype=np.int64)
         elif column == "file":
             extra[column] = pd.Categorical.from_codes(np.zeros(size, np.int8), [filename])
+        elif column == "capex":
+            extra[column] = np.zeros(size, dtype=bool)
         else:
             extra[column] = pd.Categorical.from_codes(np.zeros(size, np.int8), [""])
     return frame.assign(**extra)
@@ -188,6 +192,7 @@ def legs_of_frame(frame: pd.DataFrame) -> tuple[Leg, ...]:
         _texts(frame, "commodity"),
         _texts(frame, "file"),
         frame["lineno"].to_numpy().tolist(),
+        frame["capex"].to_numpy().tolist(),
         strict=True,
     )
     return tuple(
@@ -208,6 +213,7 @@ def legs_of_frame(frame: pd.DataFrame) -> tuple[Leg, ...]:
             commodity or None,
             filename,
             int(lineno),
+            capex=bool(capex),
         )
         for (
             day,
@@ -226,5 +232,6 @@ def legs_of_frame(frame: pd.DataFrame) -> tuple[Leg, ...]:
             commodity,
             filename,
             lineno,
+            capex,
         ) in columns
     )

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ledger.legs_csv import (
+    CAPEX_NOT_SALE,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     _Bad,
@@ -40,6 +41,7 @@ from ledger.legs_csv import (
     _check_header,
     _empty_file,
     _parse_amount,
+    _parse_capex,
     _parse_company,
     _parse_currency,
     _parse_date,
@@ -51,7 +53,7 @@ from ledger.legs_csv import (
     _parse_units,
 )
 from ledger.legs_frame import LEG_COLUMNS, PROVENANCE_COLUMNS
-from ledger.model import BadInput, LedgerError, to_cents
+from ledger.model import BadInput, Kind, LedgerError, to_cents
 from ledger.validate import row_checks, web_checks
 
 __all__ = [
@@ -81,6 +83,7 @@ _CELL_ORDER = (
     "estimate",
     "units",
     "commodity",
+    "capex",
 )
 
 
@@ -445,6 +448,7 @@ def _frame(cells: _Cells) -> tuple[pd.DataFrame, list[LedgerError]]:
     take("estimate", _parse_estimate)
     take("units", lambda text: "" if _parse_units(text) is None else text)
     take("commodity", lambda text: _parse_currency(text, "commodity") if text else "")
+    take("capex", _parse_capex)
     parsed["note"] = _by_distinct(column["note"], lambda text: text)
     parsed["source"] = _by_distinct(column["source"], lambda text: text)
     _row_rules(parsed, bad, errors)
@@ -478,7 +482,10 @@ def _row_rules(parsed: dict[str, _Parsed], bad: np.ndarray, errors: _Errors) -> 
     for row in np.flatnonzero(own).tolist():
         message = f"payer and payee are both {payer[row]!r}: a leg must go between two companies"
         errors.add(row, len(_CELL_ORDER) + 1, message)
-    bad |= lonely | own
+    capex = ok & parsed["capex"].rows().astype(bool) & (parsed["kind"].rows() != Kind.SALE.value)
+    for row in np.flatnonzero(capex).tolist():
+        errors.add(row, len(_CELL_ORDER) + 2, CAPEX_NOT_SALE)
+    bad |= lonely | own | capex
 
 
 def _assemble(
@@ -498,6 +505,7 @@ def _assemble(
         dtype="datetime64[D]",
     )
     estimates = np.array([bool(v) for v in parsed["estimate"].value_list()] + [False], bool)
+    capex = np.array([bool(v) for v in parsed["capex"].value_list()] + [False], bool)
     if cells.file_codes is None:
         files = pd.Categorical.from_codes(np.zeros(int(keep.sum()), np.int8), [cells.filename])
     else:
@@ -517,6 +525,7 @@ def _assemble(
         "source": _category(parsed["source"], keep),
         "units": _category(parsed["units"], keep),
         "commodity": _category(parsed["commodity"], keep),
+        "capex": capex[parsed["capex"].codes[keep]],
         "file": files,
         "lineno": cells.lines[keep],
     }
@@ -573,7 +582,8 @@ def write_legs_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Write a legs frame (at least :data:`~ledger.flows.FRAME_COLUMNS`) as a Parquet file.
 
     Typed columns: ``date`` a date, ``amount`` a decimal(17, 2) (exact cents), ``leg`` an
-    integer, ``estimate`` a boolean, the rest text. Written to a temporary file, then renamed.
+    integer, ``estimate`` and ``capex`` booleans, the rest text. Written to a temporary file,
+    then renamed.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -597,6 +607,7 @@ def write_legs_parquet(frame: pd.DataFrame, path: Path) -> None:
     }
     for name in ("note", "source", "units", "commodity"):
         columns[name] = pa.array(full[name].astype(str), pa.string())
+    columns["capex"] = pa.array(full["capex"].to_numpy().astype(bool))
     path = Path(path)
     from ledger.output_set import replace_file
 

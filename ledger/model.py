@@ -295,8 +295,9 @@ class Period:
         raise ValueError(f"not a period: {text!r} (try 2025, 2025Q3, 2025-09 or A..B)")
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form: ISO dates, ``None`` for an open end."""
+        """The JSON form in every output: the label, ISO dates, ``None`` for an open end."""
         return {
+            "label": self.label,
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
         }

@@ -77,6 +77,7 @@ from ledger.model import (
     Company,
     from_cents,
 )
+from ledger.schemas import SCHEMA_VERSION
 from ledger.witnesses import Witnesses, decompose, exact_values, ordered
 
 __all__ = [
@@ -791,6 +792,8 @@ def to_json_dict(
 ) -> dict[str, Any]:
     """The stable JSON form of a result (amounts as 2-decimal strings, shares 4-decimal).
 
+    Its schema is ``ledger/schemas/net.schema.json`` (docs/outputs.md).
+
     ``cycles`` is how many witnesses to give, largest first (None: every one); ``cycle_count``
     always says how many there are. ``lazy`` makes the ``cycles`` value an iterator, for a
     writer that streams it (:mod:`ledger.jsonout`) instead of holding every cycle at once.
@@ -798,6 +801,7 @@ def to_json_dict(
     graph = result.graph
     witnesses = cycle_dicts(result, cycles)
     return {
+        "schema_version": SCHEMA_VERSION,
         "method": result.method.value,
         "basis": graph.basis.value,
         "period": graph.period.as_dict(),

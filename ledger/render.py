@@ -15,9 +15,7 @@ add up to printed totals (:func:`display_sheet`). The terminal renderer lives in
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -46,11 +44,9 @@ __all__ = [
     "display_sheet",
     "money",
     "page_unit",
-    "render_csv",
     "render_html_page",
     "render_json",
     "render_markdown",
-    "render_records_csv",
     "rich_table",
     "sheet_html",
     "share",
@@ -228,37 +224,6 @@ def rich_table(sheet: Sheet, unit: Unit = Unit.AUTO) -> Any:
 
 # --------------------------------------------------------------------------------------------
 # Files
-
-
-def render_csv(sheet: Sheet) -> str:
-    """The sheet as CSV (header + rows; notes are left out: CSV is for machines).
-
-    Money cells keep their exact amount, whatever unit the sheet was built in.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(sheet.columns)
-    writer.writerows(
-        [str(money(cell.exact)) if isinstance(cell, Amount) else cell for cell in row]
-        for row in sheet.rows
-    )
-    return out.getvalue()
-
-
-def render_records_csv(records: Iterable[dict[str, Any]]) -> str:
-    """Plain records (JSON-ready dicts) as CSV: raw values, for spreadsheets and scripts.
-
-    Unlike :func:`render_csv` nothing is formatted for the eye: amounts stay ``1234.56``, shares
-    stay fractions, None is an empty cell.
-    """
-    rows = list(records)
-    out = io.StringIO()
-    if not rows:
-        return ""
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
-    return out.getvalue()
 
 
 def _md_cell(text: str) -> str:

@@ -7,9 +7,14 @@ disk, so the staleness test can compare what the engine makes now with what is c
 What is made (all dates of the books, one file per format):
 
 - ``companies.md``, ``deals.md`` — the web as booked;
-- ``net-max-<basis>.{md,html,json}`` for each basis, and ``net-pro-rata-<basis>.{md,json}``;
+- ``net-max-<basis>.{md,html,json}`` for each basis, with what the headline rests on (the
+  sensitivity to the largest estimates, deals and edges), and ``net-pro-rata-<basis>.{md,json}``;
 - ``audit.{md,html,json}`` — exposure profile and systemic ranking (contracted basis);
-- ``audit-fail-openai.{md,html,json}`` — "what if OpenAI cannot pay its commitments";
+- ``audit-fail-openai.{md,html,json}`` — "what if OpenAI cannot pay its commitments", with
+  what the loss rests on;
+
+The audit reports use the stress test's default conventions (:mod:`ledger.conventions`: a
+12-month horizon, margin loss, the web as booked, means from the books) and say so.
 - ``examples/<name>.md`` — netting of the historical example books (both methods).
 """
 
@@ -42,6 +47,7 @@ def _netting_files(web: Web, stem: str, *, html: bool, unit: Unit) -> dict[str, 
     from ledger.audit import paper_gains
     from ledger.flows import build_flow_graph
     from ledger.netting import Method, net, to_json_dict
+    from ledger.sensitivity import DEFAULT_TOP, netting_sensitivity
     from ledger.views import drawing_edges, netting_html, netting_sheets
 
     files: dict[str, str] = {}
@@ -51,6 +57,9 @@ def _netting_files(web: Web, stem: str, *, html: bool, unit: Unit) -> dict[str, 
         for method in Method:
             result = net(graph, method, paper_gains=gains)
             data = to_json_dict(result)
+            if method is Method.MAX:
+                rests_on = netting_sensitivity(web.legs, Period(), basis, result, DEFAULT_TOP)
+                data["sensitivity"] = rests_on.to_json_dict()
             name = f"{stem}-{method.value}-{basis.value}"
             title = f"Netting of {web.path.name}/ — method {method.value}, basis {basis.value}"
             files[f"{name}.md"] = render_markdown(netting_sheets(data), heading=title, unit=unit)
@@ -80,15 +89,21 @@ def _example_files(examples: Path, unit: Unit) -> dict[str, str]:
 
 def _audit_files(web: Web, unit: Unit) -> dict[str, str]:
     from ledger.audit_views import run_audit
+    from ledger.sensitivity import DEFAULT_TOP
 
     files: dict[str, str] = {}
     for stem, fail, rank in (("audit", None, True), ("audit-fail-openai", HEADLINE_FAILURE, False)):
         if fail is not None and fail not in web.companies:
             continue
-        sheets, data, html = run_audit(web, Period(), Basis.CONTRACTED, fail, 1.0, rank, unit=unit)
-        files[f"{stem}.md"] = render_markdown(
-            sheets, heading=f"Exposure audit of {web.path.name}/", unit=unit
+        sheets, data, html = run_audit(
+            web, Period(), Basis.CONTRACTED, fail, 1.0, rank, unit=unit, sensitivity=DEFAULT_TOP
         )
+        scenario = data["contagion"] or data["ranking"] or {}
+        conventions = scenario.get("conventions", {}).get("text")
+        heading = f"Exposure audit of {web.path.name}/" + (
+            f" — conventions: {conventions}" if conventions else ""
+        )
+        files[f"{stem}.md"] = render_markdown(sheets, heading=heading, unit=unit)
         files[f"{stem}.json"] = render_json(data)
         files[f"{stem}.html"] = html()
     return files

@@ -15,6 +15,7 @@ from typing import Any
 from ledger import charts
 from ledger.model import EXTERNAL, Leg, account_component, from_cents
 from ledger.render import Sheet, Unit, money, render_html_page, share
+from ledger.schemas import SCHEMA_VERSION
 from ledger.units import amount_text
 
 __all__ = [
@@ -22,13 +23,17 @@ __all__ = [
     "company_sheet",
     "context_note",
     "cycle_text",
+    "company_records",
+    "deal_records",
     "deal_sheet",
     "drawing_edges",
+    "leg_records",
     "leg_sheet",
     "load_sheet",
     "netting_html",
     "netting_sheets",
     "period_text",
+    "show_document",
     "to_decimal",
 ]
 
@@ -139,6 +144,16 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
     ]
     if data.get("split_rule"):
         notes.append(f"Split among companies: {data['split_rule']}")
+    if data["method"] == "max":
+        notes.append(
+            "The total is an upper bound on circular revenue; a company's figure is one maximal "
+            "explanation, not a bound on that company"
+            + (
+                "; circular min/max give its range over all maximal explanations."
+                if bounds
+                else " (--bounds gives its range over all maximal explanations)."
+            )
+        )
     if any(c["estimated"] for c in data["companies"]):
         notes.append(ESTIMATE_NOTE)
     if data["method"] != "max":
@@ -155,9 +170,12 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
         sums=(("gross", ("external", "web")), ("gross", ("circular", "organic"))),
         currency=data.get("currency", "USD"),
     )
+    from ledger.sensitivity_views import sensitivity_sheets
+
+    extra = sensitivity_sheets(data.get("sensitivity"), unit)
     cycles = data["cycles"]
     if data["method"] != "max":
-        return (figures,)
+        return (figures, *extra)
     shown = cycles[:MAX_CYCLES_SHOWN]
     cycle_notes = [
         "Each cycle is money that leaves a company and comes back to it; its amount counts "
@@ -179,7 +197,7 @@ def netting_sheets(data: dict[str, Any], unit: Unit = Unit.ONE) -> tuple[Sheet, 
         notes=tuple(cycle_notes),
         currency=data.get("currency", "USD"),
     )
-    return figures, witnesses
+    return (figures, witnesses, *extra)
 
 
 def drawing_edges(result: Any) -> list[tuple[str, str, Decimal, str, bool]]:
@@ -247,14 +265,22 @@ def netting_html(
     )
 
 
-def company_sheet(legs: Sequence[Leg], companies: Sequence[str]) -> Sheet:
-    """Companies of a web: their book account name, legs, and revenue by status."""
+def company_records(legs: Sequence[Leg], companies: Sequence[str]) -> list[dict[str, Any]]:
+    """Companies of a web, raw: name, book account name, how many legs (``show companies``)."""
     count: Counter[str] = Counter()
     for leg in legs:
         count[leg.payer] += 1
         count[leg.payee] += 1
+    return [
+        {"company": name, "account": account_component(name), "legs": count[name]}
+        for name in sorted(set(companies))
+    ]
+
+
+def company_sheet(legs: Sequence[Leg], companies: Sequence[str]) -> Sheet:
+    """Companies of a web: their book account name, legs, and revenue by status."""
     rows = tuple(
-        (name, account_component(name), str(count[name])) for name in sorted(set(companies))
+        (r["company"], r["account"], str(r["legs"])) for r in company_records(legs, companies)
     )
     return Sheet(
         title="Companies",
@@ -265,48 +291,58 @@ def company_sheet(legs: Sequence[Leg], companies: Sequence[str]) -> Sheet:
     )
 
 
-def deal_sheet(legs: Sequence[Leg]) -> Sheet:
-    """Deals of a web: dates, parties, legs, amount by status."""
+_STATUSES = ("realized", "contracted", "announced")
+
+
+def deal_records(legs: Sequence[Leg]) -> list[dict[str, Any]]:
+    """Deals of a web, raw, by first date: dates, parties, legs, amount by status, estimate."""
     by_deal: dict[str, list[Leg]] = defaultdict(list)
     for leg in legs:
         by_deal[leg.deal].append(leg)
-    rows = []
+    records = []
     for deal in sorted(by_deal, key=lambda d: (min(x.date for x in by_deal[d]), d)):
         group = by_deal[deal]
-        parties = sorted({x.payer for x in group} | {x.payee for x in group})
         status_total = {
-            s: sum((x.amount for x in group if x.status.value == s), Decimal(0))
-            for s in ("realized", "contracted", "announced")
+            s: sum((x.amount for x in group if x.status.value == s), Decimal(0)) for s in _STATUSES
         }
-        rows.append(
-            (
-                deal,
-                min(x.date for x in group).isoformat(),
-                max(x.date for x in group).isoformat(),
-                ", ".join(parties),
-                str(len(group)),
-                money(status_total["realized"]),
-                money(status_total["contracted"]),
-                money(status_total["announced"]),
-                "yes" if any(x.estimate for x in group) else "",
-            )
+        records.append(
+            {
+                "deal": deal,
+                "first": min(x.date for x in group).isoformat(),
+                "last": max(x.date for x in group).isoformat(),
+                "parties": sorted({x.payer for x in group} | {x.payee for x in group}),
+                "legs": len(group),
+                **{s: _cents_text(status_total[s]) for s in _STATUSES},
+                "estimate": any(x.estimate for x in group),
+            }
         )
-    columns = (
-        "deal",
-        "first",
-        "last",
-        "parties",
-        "legs",
-        "realized",
-        "contracted",
-        "announced",
-        "estimate",
+    return records
+
+
+def _cents_text(amount: Decimal) -> str:
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def deal_sheet(legs: Sequence[Leg]) -> Sheet:
+    """Deals of a web: dates, parties, legs, amount by status."""
+    rows = tuple(
+        (
+            r["deal"],
+            r["first"],
+            r["last"],
+            ", ".join(r["parties"]),
+            str(r["legs"]),
+            *(money(Decimal(r[s])) for s in _STATUSES),
+            "yes" if r["estimate"] else "",
+        )
+        for r in deal_records(legs)
     )
+    columns = ("deal", "first", "last", "parties", "legs", *_STATUSES, "estimate")
     return Sheet(
         title="Deals",
         columns=columns,
-        rows=tuple(rows),
-        numeric=frozenset({"legs", "realized", "contracted", "announced"}),
+        rows=rows,
+        numeric=frozenset({"legs", *_STATUSES}),
     )
 
 
@@ -317,9 +353,51 @@ def load_sheet(counts: dict[str, dict[str, int]], title: str) -> Sheet:
     return Sheet(title=title, columns=columns, rows=rows, numeric=frozenset(columns[1:]))
 
 
+def _ordered(legs: Sequence[Leg]) -> list[Leg]:
+    return sorted(legs, key=lambda x: (x.date, x.deal, x.leg))
+
+
+def leg_records(legs: Sequence[Leg]) -> list[dict[str, Any]]:
+    """Every leg, raw, in date order: the columns of the legs CSV (docs/legs-csv.md)."""
+    return [
+        {
+            "date": x.date.isoformat(),
+            "deal": x.deal,
+            "leg": x.leg,
+            "payer": x.payer,
+            "payee": x.payee,
+            "kind": x.kind.value,
+            "amount": _cents_text(x.amount),
+            "currency": x.currency,
+            "status": x.status.value,
+            "estimate": x.estimate,
+            "note": x.note,
+            "source": x.source,
+            "units": None if x.units is None else format(x.units, "f"),
+            "commodity": x.commodity,
+            "capex": x.capex,
+        }
+        for x in _ordered(legs)
+    ]
+
+
+def show_document(what: str, legs: Sequence[Leg], companies: Sequence[str]) -> dict[str, Any]:
+    """``show --format json``: ``{"schema_version", <what>: [raw records]}``.
+
+    ``what`` is ``companies``, ``deals`` or ``legs``; the schema is
+    ``ledger/schemas/show-<what>.schema.json``.
+    """
+    records = {
+        "companies": lambda: company_records(legs, companies),
+        "deals": lambda: deal_records(legs),
+        "legs": lambda: leg_records(legs),
+    }[what]()
+    return {"schema_version": SCHEMA_VERSION, what: records}
+
+
 def leg_sheet(legs: Sequence[Leg]) -> Sheet:
     """Every leg, in date order, as booked."""
-    ordered = sorted(legs, key=lambda x: (x.date, x.deal, x.leg))
+    ordered = _ordered(legs)
     rows = tuple(
         (
             x.date.isoformat(),

@@ -1,5 +1,7 @@
 """Reading books costs the same every time and writes nothing (issue 15, items 1 and 2).
 
+Also: the collector is kept to the book at hand while many are read or written.
+
 beancount 3.2's ``validate`` extends the module-level ``VALIDATIONS`` list in place with every
 call's ``extra_validations``, and its loader writes ``.<book>.picklecache`` files next to books
 that take over a second to load; :mod:`ledger.books_load` works around both.
@@ -7,9 +9,11 @@ that take over a second to load; :mod:`ledger.books_load` works around both.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +22,7 @@ from beancount import loader
 from beancount.ops import validation
 from typer.testing import CliRunner
 
-from ledger.books_load import load
+from ledger.books_load import load, one_book_at_a_time
 from ledger.books_read import check_books, read_books
 from ledger.cli import app
 
@@ -166,3 +170,31 @@ def test_no_pickle_cache_is_written_even_where_beancount_would_write_one(
     assert _listing(folder) == before
     loader.load_file(str(folder / "nvidia.beancount"))  # the test can fail: beancount writes
     assert ".nvidia.beancount.picklecache" in os.listdir(folder)
+
+
+class _Node:
+    """An object in a reference cycle with itself: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_settling_collects_the_last_books_cycles_and_freezes_the_rest():
+    with one_book_at_a_time() as settle:
+        kept, dropped = _Node(), weakref.ref(_Node())
+        settle()
+        assert dropped() is None
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    assert kept.me is kept
+
+
+def test_a_process_that_froze_objects_itself_keeps_them_frozen():
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with one_book_at_a_time() as settle:
+            settle()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

@@ -48,7 +48,7 @@ def test_show_legs_as_csv_lists_every_leg():
     result = run("show", TRIANGLE, "legs", "--format", "csv")
     assert result.exit_code == 0
     assert result.output.splitlines()[1] == (
-        "2025-09-22,nv-oai-equity,1,Nvidia,OpenAI,equity,100.00,USD,realized,"
+        "2025-09-22,nv-oai-equity,1,Nvidia,OpenAI,equity,100.00,USD,realized,FALSE,,,,,FALSE"
     )
     assert len(result.output.splitlines()) == 5
 

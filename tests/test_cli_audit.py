@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from csvtables import table_rows
 from typer.testing import CliRunner
 
 from ledger.cli import app
@@ -28,6 +29,10 @@ date,deal,payer,payee,kind,amount,currency,status
 
 def run(*args, **kwargs):
     return runner.invoke(app, ["audit", *(str(a) for a in args)], **kwargs)
+
+
+#: The conventions before issue 14, under which the hand-worked figures below were computed.
+LEGACY = ("--horizon", "all", "--loss", "face", "--baseline", "given", "--means", "outside")
 
 
 @pytest.fixture
@@ -76,12 +81,27 @@ def test_audit_all_ranks_companies_by_systemic_impact():
     result = run(BOOKS, "--all", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"exposure", "contagion", "ranking"}
+    assert set(data) == {"schema_version", "exposure", "contagion", "ranking"}
     assert data["contagion"] is None
     ranking = data["ranking"]["ranking"]
-    assert ranking[0]["company"] == "OpenAI"
     losses = [float(r["loss_to_others"]) for r in ranking]
     assert losses == sorted(losses, reverse=True)
+
+
+def test_audit_all_no_longer_ranks_openai_first_by_construction():
+    """Before issue 14 OpenAI topped the ranking because its own baseline default (it cannot
+    pay its commitments) was counted in its failure; against the web as booked it is not."""
+    old = json.loads(run(BOOKS, "--all", "--format", "json", *LEGACY).output)
+    new = json.loads(run(BOOKS, "--all", "--format", "json").output)
+    assert old["ranking"]["ranking"][0]["company"] == "OpenAI"
+    assert new["ranking"]["ranking"][0]["company"] != "OpenAI"
+    assert "OpenAI" in new["ranking"]["baseline_defaults"]
+
+
+def test_audit_all_states_how_many_companies_default_in_the_baseline():
+    result = run(BOOKS, "--all")
+    assert result.exit_code == 0, result.output
+    assert "2 companies already default there (CoreWeave, OpenAI)" in result.output
 
 
 def test_audit_fail_json_holds_the_contagion_report():
@@ -94,7 +114,11 @@ def test_audit_fail_json_holds_the_contagion_report():
 
 @pytest.mark.parametrize(
     ("fmt", "start"),
-    [("md", "## Revenue concentration"), ("csv", "company,revenue,"), ("html", "<!DOCTYPE html>")],
+    [
+        ("md", "## Revenue concentration"),
+        ("csv", "table,schema_version,"),
+        ("html", "<!DOCTYPE html>"),
+    ],
 )
 def test_audit_every_format(fmt, start):
     result = run(BOOKS, "--format", fmt)
@@ -104,7 +128,7 @@ def test_audit_every_format(fmt, start):
 
 def test_audit_html_report_has_its_charts(tmp_path):
     out = tmp_path / "audit.html"
-    result = run(BOOKS, "--all", "--format", "html", "--out", out)
+    result = run(BOOKS, "--all", "--format", "html", "--out", out, *LEGACY)
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert page.count("<svg") == 4
@@ -118,30 +142,58 @@ def test_audit_html_report_has_its_charts(tmp_path):
 
 
 def test_audit_all_as_csv_is_exact(tiny):
-    result = run(tiny, "--all", "--format", "csv")
+    result = run(tiny, "--all", "--format", "csv", *LEGACY)
     assert result.exit_code == 0, result.output
-    assert result.output == (
-        "rank,company,loss to others,defaults caused,loss to outsiders\n"
-        "1,B,40.00,0,0.00\n"
-        "2,A,0.00,0,0.00\n"
-    )
+    assert table_rows(result.output, "audit", "ranking.ranking") == [
+        {
+            "company": "B",
+            "loss_to_others": "40.00",
+            "defaults_caused": "0",
+            "external_loss": "0.00",
+        },
+        {"company": "A", "loss_to_others": "0.00", "defaults_caused": "0", "external_loss": "0.00"},
+    ]
 
 
 def test_audit_fail_as_csv_is_exact(tiny):
-    result = run(tiny, "--fail", "B", "--format", "csv")
+    result = run(tiny, "--fail", "B", "--format", "csv", *LEGACY)
     assert result.exit_code == 0, result.output
-    assert result.output == (
-        "company,lost revenue,unpaid obligations,written-down equity,total loss,of revenue,"
-        "of equity,hit round,defaults\n"
-        "A,5.00,30.00,5.00,40.00,266.7%,,1,\n"
-        "total (others),5.00,30.00,5.00,40.00,,,,\n"
-        "B,0.00,0.00,0.00,0.00,,0.0%,,fails\n"
-    )
+    losses = table_rows(result.output, "audit", "contagion.losses")
+    assert [
+        {k: r[k] for k in ("company", "lost_revenue", "unpaid_obligations", "written_down_equity")}
+        | {k: r[k] for k in ("total_loss", "loss_share_of_revenue", "loss_share_of_equity")}
+        | {k: r[k] for k in ("revenue_round", "default_round")}
+        for r in losses
+    ] == [
+        {
+            "company": "A",
+            "lost_revenue": "5.00",
+            "unpaid_obligations": "30.00",
+            "written_down_equity": "5.00",
+            "total_loss": "40.00",
+            "loss_share_of_revenue": "2.6667",
+            "loss_share_of_equity": "",
+            "revenue_round": "1",
+            "default_round": "",
+        },
+        {
+            "company": "B",
+            "lost_revenue": "0.00",
+            "unpaid_obligations": "0.00",
+            "written_down_equity": "0.00",
+            "total_loss": "0.00",
+            "loss_share_of_revenue": "",
+            "loss_share_of_equity": "0.0000",
+            "revenue_round": "",
+            "default_round": "0",
+        },
+    ]
+    assert table_rows(result.output, "audit", "contagion")[0]["loss_to_others"] == "40.00"
 
 
 def test_audit_realized_basis_leaves_contracts_unpaid_out(tiny):
     """On the realized basis B's signed purchase is no obligation: A loses 5 + 5 only."""
-    result = run(tiny, "--fail", "B", "--basis", "realized", "--format", "json")
+    result = run(tiny, "--fail", "B", "--basis", "realized", "--format", "json", *LEGACY)
     a = next(r for r in json.loads(result.output)["contagion"]["losses"] if r["company"] == "A")
     assert (a["unpaid_obligations"], a["total_loss"]) == ("0.00", "10.00")
 
@@ -182,7 +234,7 @@ def test_missing_books_are_bad_input():
 
 
 def test_audit_unit_shows_billions_and_says_so():
-    result = run(BOOKS, "--fail", "OpenAI", "--unit", "B", "--format", "md")
+    result = run(BOOKS, "--fail", "OpenAI", "--unit", "B", "--format", "md", *LEGACY)
     assert result.exit_code == 0
     oracle = next(line for line in result.output.splitlines() if line.startswith("| Oracle |"))
     assert "| 300.00 |" in oracle

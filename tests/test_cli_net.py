@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from beancount import loader
+from csvtables import table_rows
 from typer.testing import CliRunner
 
 from ledger.cli import app
@@ -45,7 +46,7 @@ def circular_of(payload: dict) -> dict[str, str]:
 
 
 def test_net_prints_the_figures_as_a_table():
-    result = run("net", TRIANGLE)
+    result = run("net", TRIANGLE, "--sensitivity", "0")  # the figures table alone
     assert result.exit_code == 0, result.output
     # Columns are set apart by at least two spaces; names hold none.
     cells = [re.split(r"\s{2,}", line.strip()) for line in result.stdout.splitlines()]
@@ -68,12 +69,15 @@ def test_net_table_shows_the_cycle_witnesses():
 def test_net_as_csv_is_exact():
     result = run("net", TRIANGLE, "--format", "csv")
     assert result.exit_code == 0
-    assert result.stdout == (
-        f"{CSV_HEADER}\n"
-        "Nvidia,100.00,0.00,100.00,100.00,0.00,1.0000,False,0.00,,\n"
-        "OpenAI,0.00,0.00,0.00,0.00,0.00,0.0000,False,0.00,,\n"
-        "Oracle,300.00,0.00,300.00,40.00,260.00,0.1333,False,0.00,,\n"
-    )
+    rows = table_rows(result.stdout, "net", "companies")
+    assert [",".join(row.values()) for row in rows] == [
+        "Nvidia,100.00,0.00,100.00,100.00,0.00,1.0000,false,0.00,,",
+        "OpenAI,0.00,0.00,0.00,0.00,0.00,0.0000,false,0.00,,",
+        "Oracle,300.00,0.00,300.00,40.00,260.00,0.1333,false,0.00,,",
+    ]
+    assert ",".join(rows[0]) == CSV_HEADER
+    (run_row,) = table_rows(result.stdout, "net", "net")
+    assert (run_row["total_circular"], run_row["cycle_count"]) == ("140.00", "2")
 
 
 def test_net_as_markdown_has_the_table_and_the_witnesses():
@@ -159,7 +163,7 @@ def test_basis_announced_counts_what_realized_leaves_out(tmp_path):
 def test_period_excludes_legs_outside_it():
     """2025Q4 leaves out September's equity and cloud legs: nothing comes back."""
     payload = net_json("--period", "2025Q4")
-    assert payload["period"] == {"start": "2025-10-01", "end": "2026-01-01"}
+    assert payload["period"] == {"label": "2025Q4", "start": "2025-10-01", "end": "2026-01-01"}
     assert circular_of(payload) == {"Nvidia": "0.00", "OpenAI": "0.00", "Oracle": "0.00"}
 
 
@@ -196,8 +200,9 @@ def test_bounds_are_wide_where_the_split_is_not_unique(tmp_path):
     )
     result = run("net", legs, "--bounds", "--format", "csv")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[2] == (
-        "B,100.00,0.00,100.00,50.00,50.00,0.5000,False,0.00,0.00,100.00"
+    rows = table_rows(result.stdout, "net", "companies")
+    assert ",".join(rows[1].values()) == (
+        "B,100.00,0.00,100.00,50.00,50.00,0.5000,false,0.00,0.00,100.00"
     )
 
 
@@ -207,7 +212,7 @@ def test_eliminations_writes_one_file_per_company_that_loads_with_its_book(tmp_p
     result = run("net", TRIANGLE, "--eliminations", out, "--format", "csv")
     assert result.exit_code == 0
     assert f"wrote 3 elimination files to {out}/" in result.stderr
-    assert result.stdout.startswith(CSV_HEADER)  # the report still goes to stdout
+    assert result.stdout.startswith("table,schema_version,")  # the report still goes to stdout
     assert sorted(p.name for p in out.iterdir()) == [
         ".roundtrip-manifest.json",  # the eliminations are one output set (ledger.output_set)
         "nvidia.eliminations.beancount",

@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 
 import numpy as np
 import pytest
@@ -8,17 +9,23 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger import contagion
 from ledger.contagion import (
     EXACT_LIMIT,
     clearing_vector,
-    simulate_failure,
-    systemic_ranking,
     verify_clearing,
 )
+from ledger.conventions import LEGACY, Conventions, Loss
 from ledger.flows import MixedCurrencies
 from ledger.model import EXTERNAL, BadInput, Basis, Kind, Leg, Period, Price, Status
 
 R, C, A = Status.REALIZED, Status.CONTRACTED, Status.ANNOUNCED
+
+# The hand-worked cases below state the engine's first conventions (every obligation due at
+# once at face value, the failing company given what it owes, means = outside revenue); the
+# conventions of issue 14 have their own hand-worked cases in tests/test_stress.py.
+simulate_failure = partial(contagion.simulate_failure, conventions=LEGACY)
+systemic_ranking = partial(contagion.systemic_ranking, conventions=LEGACY)
 
 
 def leg(deal, payer, payee, kind, amount, status=R, *, day=date(2025, 6, 1), currency="USD"):
@@ -493,15 +500,21 @@ def failing(draw_legs):
 
 cuts = st.fractions(min_value=0, max_value=1, max_denominator=20)
 bases = st.sampled_from(Basis)
+#: The invariants hold under every convention: the first ones, issue 14's defaults, and face
+#: value over every date against the web as booked. (Dates of the random webs span 2025, so a
+#: 12-month horizon from the books' date leaves some obligations out.)
+conventions = st.sampled_from(
+    [LEGACY, Conventions(), Conventions(horizon_months=None, loss=Loss.FACE)]
+)
 
 
 @settings(max_examples=120, deadline=None)
-@given(webs(), st.data(), cuts, bases)
-def test_losses_never_exceed_exposure(legs, data, cut, basis):
+@given(webs(), st.data(), cuts, bases, conventions)
+def test_losses_never_exceed_exposure(legs, data, cut, basis, conv):
     """Invariant: each company's loss <= its exposure (web revenue + owed + stakes), so the
     total loss never exceeds the total exposure."""
     company = data.draw(st.sampled_from(failing(legs)))
-    report = simulate_failure(legs, (), company, cut=cut, basis=basis)
+    report = simulate_failure(legs, (), company, cut=cut, basis=basis, conventions=conv)
     for row in report.losses:
         assert 0 <= row.total <= row.exposure
         assert row.lost_revenue + row.unpaid + row.written_down - row.total in (-1, 0, 1)
@@ -509,13 +522,13 @@ def test_losses_never_exceed_exposure(legs, data, cut, basis):
 
 
 @settings(max_examples=80, deadline=None)
-@given(webs(), st.data(), cuts, bases)
-def test_clearing_rows_pay_between_nothing_and_all_owed(legs, data, cut, basis):
+@given(webs(), st.data(), cuts, bases, conventions)
+def test_clearing_rows_pay_between_nothing_and_all_owed(legs, data, cut, basis, conv):
     """Invariant: for every clearing row, 0 <= paid <= obligations and paid + shortfall ==
     obligations (scenario and baseline), the ratio lies in [0, 1], and a row that pays less
     than all it owes at baseline pays no more in the scenario."""
     company = data.draw(st.sampled_from(failing(legs)))
-    report = simulate_failure(legs, (), company, cut=cut, basis=basis)
+    report = simulate_failure(legs, (), company, cut=cut, basis=basis, conventions=conv)
     for row in report.clearing:
         assert row.obligations > 0
         assert 0 <= row.paid <= row.obligations
@@ -528,8 +541,8 @@ def test_clearing_rows_pay_between_nothing_and_all_owed(legs, data, cut, basis):
 
 
 @settings(max_examples=80, deadline=None)
-@given(webs(), bases, st.integers(1, 500), st.integers(1, 500))
-def test_failing_an_isolated_company_harms_nobody(legs, basis, sales, debt):
+@given(webs(), bases, st.integers(1, 500), st.integers(1, 500), conventions)
+def test_failing_an_isolated_company_harms_nobody(legs, basis, sales, debt, conv):
     """Invariant: a company that deals only with External costs no web company anything."""
     island = (
         leg("i-sale", EXTERNAL, "Island", "sale", sales),
@@ -537,43 +550,49 @@ def test_failing_an_isolated_company_harms_nobody(legs, basis, sales, debt):
         leg("i-loan", EXTERNAL, "Island", "loan", debt),
         leg("i-commit", "Island", EXTERNAL, "cloud", debt, C),
     )
-    report = simulate_failure((*legs, *island), (), "Island", basis=basis)
+    report = simulate_failure((*legs, *island), (), "Island", basis=basis, conventions=conv)
     assert report.loss_to_others == 0
     assert all(row.total == 0 for row in report.losses)
     assert [names for found, names in report.defaults if found > 0] == []
 
 
 @settings(max_examples=80, deadline=None)
-@given(webs(), st.data(), bases)
-def test_a_cut_of_zero_changes_nothing(legs, data, basis):
+@given(webs(), st.data(), bases, conventions)
+def test_a_cut_of_zero_changes_nothing(legs, data, basis, conv):
     """Invariant: cutting spending by 0% loses nobody anything and defaults nobody."""
     company = data.draw(st.sampled_from(failing(legs)))
-    report = simulate_failure(legs, (), company, cut=0, basis=basis)
+    report = simulate_failure(legs, (), company, cut=0, basis=basis, conventions=conv)
     assert all(row.total == 0 for row in report.losses)
     assert report.external_loss == 0
     assert report.defaults == ()
 
 
 @settings(max_examples=60, deadline=None)
-@given(webs(), st.data(), bases)
-def test_a_cut_of_everything_equals_failure(legs, data, basis):
+@given(webs(), st.data(), bases, conventions)
+def test_a_cut_of_everything_equals_failure(legs, data, basis, conv):
     """Invariant: cut = 100% is failure: the same report, the company in round 0, nothing paid
     by it, every stake in it written off."""
     company = data.draw(st.sampled_from(failing(legs)))
-    failed = simulate_failure(legs, (), company, basis=basis)
-    assert simulate_failure(legs, (), company, cut=Fraction(1), basis=basis) == failed
-    assert simulate_failure(legs, (), company, cut=Decimal("1.00"), basis=basis) == failed
+    failed = simulate_failure(legs, (), company, basis=basis, conventions=conv)
+    assert (
+        simulate_failure(legs, (), company, cut=Fraction(1), basis=basis, conventions=conv)
+        == failed
+    )
+    assert (
+        simulate_failure(legs, (), company, cut=Decimal("1.00"), basis=basis, conventions=conv)
+        == failed
+    )
     assert failed.defaults[0] == (0, (company,))
 
 
 @settings(max_examples=60, deadline=None)
-@given(webs(), st.data(), cuts, cuts, bases)
-def test_losses_grow_with_the_cut(legs, data, cut1, cut2, basis):
+@given(webs(), st.data(), cuts, cuts, bases, conventions)
+def test_losses_grow_with_the_cut(legs, data, cut1, cut2, basis, conv):
     """Invariant: a deeper cut never makes anybody lose less (every channel is monotone)."""
     company = data.draw(st.sampled_from(failing(legs)))
     low, high = sorted((cut1, cut2))
-    small = simulate_failure(legs, (), company, cut=low, basis=basis)
-    large = simulate_failure(legs, (), company, cut=high, basis=basis)
+    small = simulate_failure(legs, (), company, cut=low, basis=basis, conventions=conv)
+    large = simulate_failure(legs, (), company, cut=high, basis=basis, conventions=conv)
     for row in small.losses:
         assert row.total <= large.loss_of(row.company).total
 

@@ -231,6 +231,28 @@ def test_a_bad_estimate_flag(tmp_path: Path, flag: str) -> None:
     assert "[deal d]" in str(error)
 
 
+def test_a_capex_flag_marks_a_sale_the_buyer_capitalises(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER.strip() + ",capex\n2025-01-01,d,X,Y,sale,1,USD,realized,TRUE\n")
+    (leg,) = read_ok(path)
+    assert leg.capex is True
+
+
+def test_a_capex_flag_on_a_leg_that_is_not_a_sale_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER.strip() + ",capex\n2025-01-01,d,X,Y,loan,1,USD,realized,yes\n")
+    error = only_error(path)
+    assert (error.lineno, error.message) == (
+        2,
+        "capex (equipment the buyer capitalises) goes with kind sale",
+    )
+
+
+def test_a_written_capex_flag_reads_back() -> None:
+    sale = Leg(date(2025, 1, 1), "c", 1, "OpenAI", "Nvidia", Kind.SALE, Decimal(5), capex=True)
+    stream = io.StringIO()
+    write_legs_csv([sale], stream)
+    assert stream.getvalue().splitlines()[1].endswith(",TRUE")
+
+
 def test_units_without_commodity(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER.strip() + ",units\n2025-01-01,d,X,Y,warrant,1,USD,realized,5\n")
     assert "units and commodity go together" in str(only_error(path))
@@ -307,11 +329,12 @@ def test_writes_sorted_rows_with_every_column_and_two_decimals() -> None:
     write_legs_csv([LEG_A, LEG_B, LEG_C], stream)
     assert stream.getvalue() == (
         "date,deal,leg,payer,payee,kind,amount,currency,status,estimate,note,source,units,"
-        "commodity\n"
-        "2025-01-01,w,1,AMD,OpenAI,warrant,97000000000.00,USD,realized,FALSE,,,160000000,AMDW\n"
+        "commodity,capex\n"
+        "2025-01-01,w,1,AMD,OpenAI,warrant,97000000000.00,USD,realized,FALSE,,,160000000,AMDW,"
+        "FALSE\n"
         '2025-09-22,nv,1,Nvidia,OpenAI,equity,1.50,USD,realized,TRUE,"a ""quoted"", note",press,,'
-        "\n"
-        "2025-09-22,nv,2,Nvidia,OpenAI,equity,10.00,USD,announced,FALSE,,,,\n"
+        ",FALSE\n"
+        "2025-09-22,nv,2,Nvidia,OpenAI,equity,10.00,USD,announced,FALSE,,,,,FALSE\n"
     )
 
 
@@ -356,6 +379,7 @@ def legs_strategy(draw: st.DrawFn) -> list[Leg]:
     for i in range(count):
         payer, payee = draw(st.lists(names, min_size=2, max_size=2, unique=True))
         grant = draw(st.booleans())
+        kind = draw(st.sampled_from(list(Kind)))
         legs.append(
             Leg(
                 date=date(2020, 1, 1) + timedelta(days=draw(st.integers(0, 3000))),
@@ -363,7 +387,7 @@ def legs_strategy(draw: st.DrawFn) -> list[Leg]:
                 leg=i + 1,
                 payer=payer,
                 payee=payee,
-                kind=draw(st.sampled_from(list(Kind))),
+                kind=kind,
                 amount=Decimal(draw(st.integers(1, 10**15 - 1))) / 100,
                 currency="USD",
                 status=draw(st.sampled_from(list(Status))),
@@ -372,6 +396,7 @@ def legs_strategy(draw: st.DrawFn) -> list[Leg]:
                 source=draw(texts),
                 units=Decimal(draw(st.integers(1, 10**9))) / 1000 if grant else None,
                 commodity="AMDW" if grant else None,
+                capex=kind is Kind.SALE and draw(st.booleans()),
             )
         )
     return legs
@@ -394,6 +419,7 @@ def _without_provenance(legs: tuple[Leg, ...] | list[Leg]) -> list[tuple]:
             leg.source,
             leg.units,
             leg.commodity,
+            leg.capex,
         )
         for leg in legs
     )

@@ -85,6 +85,13 @@ def test_any_csv_gets_the_row_readers_errors(tmp_path: Path, text: str) -> None:
     assert_same_as_row_reader(path)
 
 
+@pytest.mark.parametrize("row", ["sale,1,USD,realized,TRUE", "loan,1,USD,realized,yes"])
+def test_a_capex_flag_reads_as_the_row_reader_reads_it(tmp_path: Path, row: str) -> None:
+    assert_same_as_row_reader(
+        write(tmp_path, HEADER.strip() + ",capex\n2025-01-01,d,X,Y," + row + "\n")
+    )
+
+
 def test_a_header_only_csv_is_an_empty_web(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER)
     frame, errors = read_legs(path)

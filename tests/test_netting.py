@@ -486,6 +486,7 @@ def test_verify_reports_a_circulation_that_is_not_maximal():
 def test_json_has_the_contract_keys():
     payload = to_json_dict(netted(example("triangle")))
     assert set(payload) == {
+        "schema_version",
         "method",
         "basis",
         "period",
@@ -510,7 +511,7 @@ def test_json_has_the_contract_keys():
         "circular_max",
     }
     assert (payload["method"], payload["basis"], payload["currency"]) == ("max", "realized", "USD")
-    assert payload["period"] == {"start": None, "end": None}
+    assert payload["period"] == {"label": "all", "start": None, "end": None}
 
 
 def test_json_amounts_are_two_decimal_strings():
@@ -540,7 +541,7 @@ def test_json_cycles_have_path_kinds_and_amount():
 
 def test_json_period_has_iso_dates():
     payload = to_json_dict(netted(example("triangle"), period=Period.parse("2025Q4")))
-    assert payload["period"] == {"start": "2025-10-01", "end": "2026-01-01"}
+    assert payload["period"] == {"label": "2025Q4", "start": "2025-10-01", "end": "2026-01-01"}
 
 
 def test_json_bounds_are_strings_when_asked_for():

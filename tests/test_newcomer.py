@@ -38,11 +38,11 @@ def _page_commands(page: str, verb_file: str) -> list[str]:
 
 
 def _table_command(verb: str) -> str:
-    """The README's command-table form of ``verb``, its optional ``[...]`` parts left out
-    (``roundtrip load PATH [--db URL]`` is ``roundtrip load PATH``)."""
+    """The README's command-table form of ``verb`` (``roundtrip load PATH [--db URL]``), without
+    its optional ``[...]`` parts: what a user types first."""
     match = re.search(rf"^\| `(roundtrip {verb} [^`]*)` \|", README, re.M)
     assert match, f"the README's command table has no {verb}"
-    return " ".join(re.sub(r"\[[^\]]*\]", "", match[1]).split())
+    return re.sub(r" \[[^]]*\]", "", match[1])
 
 
 def _shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:

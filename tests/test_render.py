@@ -6,7 +6,6 @@ from ledger.render import (
     Unit,
     display_sheet,
     money,
-    render_csv,
     render_html_page,
     render_markdown,
     share,
@@ -40,10 +39,6 @@ def test_markdown_table_right_aligns_numbers_and_escapes_pipes():
         "\n"
         "- organic = gross - circular\n"
     )
-
-
-def test_csv_has_header_and_rows_only():
-    assert render_csv(SHEET) == "company,gross\nNvidia,70.00\nA|B,1.00\n"
 
 
 def test_money_in_billions_divides_and_rounds_for_display_only():
@@ -152,8 +147,3 @@ def test_html_page_with_few_sections_has_no_contents():
 def test_html_legend_names_each_colour_used():
     page = render_html_page("t", "m", [THIRDS], legend=[("#0072b2", "organic revenue")])
     assert 'style="background:#0072b2"></span>organic revenue' in page
-
-
-def test_csv_keeps_exact_amounts_whatever_unit_a_cell_was_built_in():
-    sheet = Sheet("t", ("x",), ((money(Decimal("1500"), unit=Unit.THOUSANDS),),))
-    assert render_csv(sheet) == 'x\n"1,500.00"\n'

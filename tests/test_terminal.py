@@ -156,7 +156,9 @@ def test_show_deals_takes_a_unit():
 
 def test_notes_wrap_between_words_and_are_not_cut():
     text = printed(VERBS["audit fail"], 80)
-    assert "against a baseline where OpenAI pays" in " ".join(text.split())
+    assert "against the web as booked, where every company (the failing one too) pays" in (
+        " ".join(text.split())
+    )
 
 
 # --------------------------------------------------------------------------------------------
