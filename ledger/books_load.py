@@ -83,21 +83,37 @@ def load(paths: Sequence[Path | str]) -> Loaded:
         _state.reading = outer
     errors = list(errors) + list(validation.validate_data_types(entries, options))
     names = {loader_name(path): str(path) for path in paths}
-    return entries, tuple(convert_error(error, names) for error in errors), options
+    top = str(paths[0]) if paths else "<beancount>"
+    return entries, tuple(convert_error(error, names, top) for error in errors), options
 
 
-def convert_error(error: Any, names: dict[str, str]) -> LedgerError:
-    """A beancount error as a LedgerError, its file named as the caller named it."""
+def convert_error(error: Any, names: dict[str, str], top: str = "<beancount>") -> LedgerError:
+    """A beancount error as a LedgerError, its file named as the caller named it.
+
+    An error of the loader itself (file ``<load>``: a plugin that raised, such as
+    ``beancount.ops.pad`` on a ``custom`` directive without values) is put at ``top``, the
+    book loaded, and its message cut to one line: beancount embeds the plugin's Python
+    traceback in it, which is no message for a user.
+    """
     source = error.source or {}
     filename = source.get("filename") or "<beancount>"
     entry_meta = getattr(error.entry, "meta", None) or {}
     deal = entry_meta.get("deal")
     return LedgerError(
-        names.get(filename, filename),
+        names.get(filename, top if filename.startswith("<") else filename),
         int(source.get("lineno") or 0),
-        str(error.message).strip(),
+        _one_line(str(error.message)),
         deal if isinstance(deal, str) else None,
     )
+
+
+def _one_line(message: str) -> str:
+    """``Error applying plugin "p": Traceback ... TypeError: x`` as ``... "p": TypeError: x``."""
+    head, marker, rest = message.strip().partition("Traceback (most recent call last):")
+    if not marker:
+        return " ".join(message.split())
+    last = [line.strip() for line in rest.splitlines() if line.strip()][-1:]
+    return " ".join([head.strip().rstrip(":") + ":", *last])
 
 
 @contextmanager

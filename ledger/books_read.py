@@ -74,6 +74,7 @@ from ledger.books_write import (
     NETTED_SUFFIX,
     phrase,
 )
+from ledger.limits import MAX_LEG_NUMBER
 from ledger.model import (
     EXTERNAL,
     Company,
@@ -537,8 +538,12 @@ def _meta_fields(meta: dict[str, Any], company: Company) -> tuple[dict[str, Any]
     deal, number = meta["deal"], meta["leg"]
     if not isinstance(deal, str) or not deal:
         problems.append(f"deal must be a string, got {deal!r}")
-    if not isinstance(number, Decimal) or number != number.to_integral_value() or number < 1:
-        problems.append(f"leg must be a positive whole number, got {number!r}")
+    if (
+        not isinstance(number, Decimal)
+        or number != number.to_integral_value()
+        or not 1 <= number <= MAX_LEG_NUMBER
+    ):
+        problems.append(f"leg must be a whole number from 1 to {MAX_LEG_NUMBER:,}, got {number!r}")
     kind = _enum(Kind, meta["kind"], "kind", problems)
     status = _enum(Status, meta["status"], "status", problems)
     counterparty = meta["counterparty"]

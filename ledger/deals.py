@@ -867,7 +867,8 @@ def _yaml_error(filename: str, text: str, exc: yaml.YAMLError) -> LedgerError:
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     message = f"malformed YAML: {problem}" + (f" ({context})" if context else "")
-    return LedgerError(filename, lineno, message, _deal_above(text, lineno))
+    # PyYAML's text may run over several lines ("... not allowed\n  in <file>"): one line.
+    return LedgerError(filename, lineno, " ".join(message.split()), _deal_above(text, lineno))
 
 
 def _deal_above(text: str, lineno: int) -> str | None:

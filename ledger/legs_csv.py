@@ -54,7 +54,7 @@ from typing import IO, Any, TypeVar
 
 import pandas as pd
 
-from ledger.limits import MAX_DATE, MAX_LEG_AMOUNT, MAX_NAME_CHARS, MIN_DATE
+from ledger.limits import MAX_DATE, MAX_LEG_AMOUNT, MAX_LEG_NUMBER, MAX_NAME_CHARS, MIN_DATE
 from ledger.model import (
     Kind,
     LedgerError,
@@ -217,9 +217,11 @@ CAPEX_NOT_SALE = "capex (equipment the buyer capitalises) goes with kind sale"
 
 
 def _parse_leg(text: str) -> int:
-    if text.isascii() and text.isdigit() and int(text) >= 1:
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_LEG_NUMBER:
         return int(text)
-    raise _Bad(f"bad leg number {text!r}: expected a whole number >= 1")
+    raise _Bad(
+        f"bad leg number {text[:40]!r}: expected a whole number from 1 to {MAX_LEG_NUMBER:,}"
+    )
 
 
 def _parse_units(text: str) -> Decimal | None:

@@ -29,6 +29,7 @@ __all__ = [
     "MAX_DATE",
     "MAX_LEGS",
     "MAX_LEGS_PER_DEAL",
+    "MAX_LEG_NUMBER",
     "MAX_LEG_CENTS",
     "MAX_NAME_CHARS",
     "MAX_TOTAL_CENTS",
@@ -49,6 +50,9 @@ MAX_DATE: date = date(2199, 12, 31)
 
 #: How many legs one deal-file template may generate.
 MAX_LEGS_PER_DEAL: int = 10_000
+#: The largest leg number (a leg's 1-based number within its deal): nine digits, so that it
+#: fits the store's 32-bit INTEGER column and the readers' int64 arrays.
+MAX_LEG_NUMBER: int = 999_999_999
 #: How many legs one input (file, folder, store) may hold.
 MAX_LEGS: int = 20_000_000
 

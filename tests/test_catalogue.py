@@ -172,6 +172,14 @@ INPUTS: dict[str, Bad] = {
     "deals: malformed YAML": Bad("broken.yaml", "deals: [\n", "broken.yaml:2: malformed YAML"),
     "deals: empty file": Bad("nothing.yaml", "", "nothing.yaml:1: empty deals file"),
     "deals: a list, not a mapping": Bad("list.yaml", "- 1\n- 2\n", "list.yaml:1:"),
+    "a leg number past int64": Bad(
+        "legno.csv",
+        TRIANGLE.replace("date,deal,", "date,deal,leg,")
+        .replace("2025-09-22,nv-oai-equity,", "2025-09-22,nv-oai-equity,99999999999999999999999,")
+        .replace(",oai-", ",1,oai-")
+        .replace(",orcl-", ",1,orcl-"),
+        "legno.csv:2: bad leg number",
+    ),
     "a NUL byte in a name": Bad(
         "nul.csv", TRIANGLE.replace("OpenAI,Oracle", "OpenAI,Ora\0cle"), "nul.csv:3: payee name"
     ),
@@ -229,6 +237,10 @@ BOOKS: dict[str, Books] = {
     "an include of a missing file": Books(
         {"a.beancount": 'option "title" "A"\ninclude "missing.beancount"\n'},
         'File glob "missing.beancount" does not match any files',
+    ),
+    "a custom directive without values": Books(
+        {"a.beancount": 'option "title" "A"\n2025-01-01 custom "fava-option"\n'},
+        'a.beancount: Error applying plugin "beancount.ops.pad": TypeError:',
     ),
     "a folder with no books": Books({"notes.txt": "hello\n"}, "no *.beancount books"),
 }
