@@ -211,8 +211,13 @@ def _list_rows(
     keys: Cells,
     values: Iterable[Any],
 ) -> Iterator[Row]:
+    """The rows of one list, in order.
+
+    A nullable list that is null (``baseline_defaults`` under ``--baseline given``) has no
+    rows, like an empty one.
+    """
     item, _ = _resolve(root, child["items"])
-    items = [_SCHEMA_ONLY] if values is _SCHEMA_ONLY else values
+    items = [_SCHEMA_ONLY] if values is _SCHEMA_ONLY else (values or [])
     if not _is_object(item):
         for i, value in enumerate(items):
             yield path, {**keys, f"{field}_index": (_INDEX, i), "value": (item, _value(value))}

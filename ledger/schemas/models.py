@@ -108,6 +108,89 @@ class CycleModel(_Model):
     amount: Money = _desc("the amount going round")
 
 
+# --------------------------------------------------------------------------------------------
+# sensitivity: what a headline rests on (net, and audit --fail)
+
+
+class HeadlineFigure(_Model):
+    """One headline company's figure with everything booked."""
+
+    company: Company
+    value: Money = _desc("its circular revenue (net) or its total loss (audit --fail)")
+
+
+class RestsOn(_Model):
+    """A removal that moves the headline total by a tenth of it or more."""
+
+    label: str = _desc("the deal, or deal#leg for one estimated leg")
+    change: Money = _desc("total without it - total with everything")
+
+
+class RemovalCompany(_Model):
+    """One headline company's figure without the removed item."""
+
+    company: Company
+    value: Money = _desc("its figure solved again without the item")
+    change: Money = _desc("value without - value with everything")
+
+
+class RemovalModel(_Model):
+    """The headline solved again from scratch without one estimated leg or one deal."""
+
+    removed: Literal["estimate", "deal"] = _desc(
+        "estimate: one of the largest estimated legs; deal: all the counted legs of one of "
+        "the largest deals"
+    )
+    label: str = _desc("the deal, with #leg for a single leg")
+    amount: Money = _desc("what was removed (the leg, or the deal's counted legs)")
+    estimated: bool = _desc("what was removed includes an estimated leg")
+    total: Money = _desc("the headline total without it")
+    change: Money = _desc("total without - total with everything")
+    companies: list[RemovalCompany] = _desc("the headline companies, in headline order")
+
+
+class EdgeValueModel(_Model):
+    """The marginal value of one edge of the max circulation (exact one-cent differences)."""
+
+    payer: Company
+    payee: Company
+    kind: str = _desc("kind of the edge (parallel legs merged)")
+    amount: Money = _desc("the edge's amount: its capacity in the circulation")
+    flow: Money = _desc("circulation on the edge in the max solution")
+    gain_per_dollar: int = _desc(
+        "circular revenue one more cent on the edge explains, in cents (the LP dual: 2 = "
+        "each extra dollar is revenue twice round a cycle)"
+    )
+    loss_per_dollar: int = _desc("circular revenue one cent less takes away, in cents")
+
+
+class SensitivityModel(_Model):
+    """What a headline figure rests on (SPEC §4, ``ledger.sensitivity``).
+
+    The figure solved again without each of the largest estimated legs and deals (legs with
+    External are not tried), and, for netting, the marginal value of the busiest edges.
+    """
+
+    figure: Literal["total circular revenue", "loss to others"] = _desc(
+        "the headline figure: the web's max circular revenue (net) or a failure's loss to "
+        "the other web companies (audit --fail)"
+    )
+    total: Money = _desc("the headline total with everything booked")
+    top: int = _desc("how many estimated legs, deals and edges were tried (--sensitivity)")
+    headline: list[HeadlineFigure] = _desc(
+        "the top companies with the largest non-zero figures, largest first"
+    )
+    rests_on: list[RestsOn] = _desc(
+        "the removals that move the total by a tenth of it or more, largest move first"
+    )
+    removals: list[RemovalModel] = _desc(
+        "the largest estimated legs, then the largest deals, each largest amount first"
+    )
+    edges: list[EdgeValueModel] = _desc(
+        "the edges carrying the most circulation, most first (net only; empty for a failure)"
+    )
+
+
 class NetReport(_Model):
     """Organic vs circular revenue per company, with the cycle witnesses."""
 
@@ -121,6 +204,11 @@ class NetReport(_Model):
     total_circular: Money = _desc("the web's circular revenue: the parts add up to it")
     cycle_count: int = _desc("how many cycle witnesses there are (cycles lists the largest)")
     cycles: list[CycleModel] = _desc("the largest witnesses first (--cycles N or all)")
+    sensitivity: SensitivityModel | None = Field(
+        default=None,
+        description="what total_circular rests on (max method; --sensitivity, auto: webs of "
+        "up to 5,000 legs); absent when not computed",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,6 +334,44 @@ class Exposure(_Model):
 # audit: contagion and ranking
 
 
+class Margins(_Model):
+    """Gross margin per kind of goods or services: the share of a payment the supplier keeps."""
+
+    sale: Ratio = _desc("margin on sale (default 0.75: Nvidia FY2025 GAAP gross margin)")
+    cloud: Ratio = _desc("margin on cloud (default 0.14: Oracle renting Nvidia GPUs)")
+    lease: Ratio = _desc("margin on lease (default 1: the equipment is already bought)")
+
+
+class ConventionsModel(_Model):
+    """The conventions of a stress test (README, Stress-test conventions)."""
+
+    horizon_months: int | None = _desc(
+        "clear what falls due by as_of + this many months (overdue counts too); null: every "
+        "obligation at once, whatever its date (--horizon all)"
+    )
+    as_of: IsoDate | None = _desc(
+        "the scenario's first day: the last realized leg, or the day before the period's end "
+        "(--as-of); null: not dated"
+    )
+    due_by: IsoDate | None = _desc(
+        "the last day an obligation can fall due and be cleared; null: no limit"
+    )
+    loss: Literal["margin", "face"] = _desc(
+        "margin: a cancelled sale, cloud or lease costs the supplier its margin (it keeps "
+        "that share of each payment towards its debts); face: every dollar at face value"
+    )
+    margins: Margins = _desc("the margin per kind (all 1.0000 under loss face)")
+    baseline: Literal["booked", "given"] = _desc(
+        "booked: losses are measured against the web as booked, where companies that cannot "
+        "pay are baseline defaults; given: the failing company is handed all it owes (old)"
+    )
+    means: Literal["books", "outside"] = _desc(
+        "books: a company pays with its book's cash and capitalised equipment at as_of, plus "
+        "what outsiders owe it within the horizon; outside: its outside revenue only (old)"
+    )
+    text: str = _desc("the one line a report header carries")
+
+
 class DefaultRound(_Model):
     """The companies that default in one round of the clearing (round 0: the failed one)."""
 
@@ -257,6 +383,15 @@ class CompanyLoss(_Model):
     """What one company loses when the failed company fails (or cuts its spending)."""
 
     company: Company
+    means: Money = _desc(
+        "what it had to pay with in the clearing, set by conventions.means (books: cash, "
+        "equipment and what outsiders owe it within the horizon)"
+    )
+    booked_cash: Money = _desc("its book's cash at the scenario date (as_of)")
+    equity_mostly_unbooked: bool = _desc(
+        "its booked equity funds less than half the cash and equipment its book holds, so "
+        "loss_share_of_equity measures against a small part of its real equity"
+    )
     lost_revenue: Money
     unpaid_obligations: Money
     written_down_equity: Money
@@ -298,6 +433,7 @@ class Contagion(_Model):
 
     failed: Company
     cut: Ratio = _desc("the spending cut, 0-1 (1: failure)")
+    conventions: ConventionsModel = _desc("horizon, loss, baseline and means, with the date")
     period: PeriodModel = _desc("the period covered")
     basis: Basis
     loss_to_others: Money = _desc("the other web companies' total loss")
@@ -310,6 +446,11 @@ class Contagion(_Model):
     estimated_deals: list[str]
     losses: list[CompanyLoss] = _desc("largest total loss first")
     clearing: list[ClearingRowModel]
+    sensitivity: SensitivityModel | None = Field(
+        default=None,
+        description="what loss_to_others rests on (--sensitivity, auto: webs of up to 5,000 "
+        "legs); absent when not computed",
+    )
 
 
 class SystemicImpact(_Model):
@@ -327,6 +468,11 @@ class Ranking(_Model):
     period: PeriodModel = _desc("the period covered")
     basis: Basis
     exact: bool
+    conventions: ConventionsModel = _desc("horizon, loss, baseline and means, with the date")
+    baseline_defaults: list[Company] | None = _desc(
+        "companies in default in the web as booked, in no failure's loss; null under "
+        "baseline given, where each failure has its own baseline"
+    )
     ranking: list[SystemicImpact] = _desc("largest loss first, ties by name")
 
 
