@@ -33,7 +33,7 @@ def _json(*args: str) -> object:
 
 
 NET = _json("net", str(BOOKS), "--cycles", "all")
-LEGS = _json("show", str(BOOKS), "legs")
+LEGS = _json("show", str(BOOKS), "legs")["legs"]
 COMPANIES = [figures["company"] for figures in NET["companies"]]
 
 
