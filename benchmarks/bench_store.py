@@ -32,13 +32,12 @@ import argparse
 import os
 import shutil
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cli import BASELINE, PYTHON, ROUNDTRIP, _row, run, simulate  # noqa: E402
+from bench_cli import BASELINE, PYTHON, ROUNDTRIP, _row, run, scratch, simulate  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000)
 TARGET_LEGS = 1_000_000
@@ -144,13 +143,8 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES))
     parser.add_argument("--keep", type=Path, help="keep the webs in this folder")
     args = parser.parse_args()
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="roundtrip-bench-store-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
+    with scratch(args.keep) as folder:
         rows = bench(args.sizes, folder)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(folder, ignore_errors=True)
     print(f"{'legs':>9}  {'command':<14} {'seconds':>8} {'ratio':>6} {'peak_MiB':>9}  check")
     print(f"{'-' * 9}  {'-' * 14} {'-' * 8} {'-' * 6} {'-' * 9}  {'-' * 5}")
     for row in rows:
