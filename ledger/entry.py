@@ -8,6 +8,7 @@ interpreter's own start-up.
 
 from __future__ import annotations
 
+import os
 import sys
 
 #: What Ctrl-C prints, whenever it comes: every file is written under a temporary name and
@@ -23,5 +24,28 @@ def main() -> None:
         from ledger.cli import main as run
     except KeyboardInterrupt:
         sys.stderr.write(INTERRUPTED + "\n")
-        sys.exit(EXIT_INTERRUPTED)
-    run()
+        _exit_at_once(EXIT_INTERRUPTED)
+    try:
+        run()
+    except SystemExit as stop:
+        if stop.code == EXIT_INTERRUPTED:
+            _exit_at_once(EXIT_INTERRUPTED)
+        raise
+
+
+def _exit_at_once(code: int) -> None:
+    """Leave without the interpreter's finalization, once the streams are flushed.
+
+    After Ctrl-C a C extension may still be mid-call in a thread of its own (pyarrow's CSV
+    reader, SQLite); finalizing the interpreter under it can abort the process ("Fatal Python
+    error: PyEval_SaveThread … finalizing", SIGABRT instead of exit 130, seen in CI). Nothing is
+    left to finalize that matters: every file is written under a temporary name and renamed
+    when complete, and the store's transaction has already rolled back as the interrupt
+    unwound the ``with`` blocks.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be said
+            pass
+    os._exit(code)

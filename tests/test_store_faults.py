@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -29,11 +30,23 @@ ROOT = Path(__file__).resolve().parent.parent
 ROUNDTRIP = [sys.executable, "-c", "from ledger.cli import main; main()"]
 
 
-def _start(*args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ROUNDTRIP_PROGRESS": "0"}
+def _start(*args: str, progress: bool = False) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ROUNDTRIP_PROGRESS": "1" if progress else "0"}
     return subprocess.Popen(
         [*ROUNDTRIP, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
+
+
+def _wait_for(process: subprocess.Popen[bytes], marker: bytes, timeout: float = 120) -> None:
+    """Read the process's progress lines on stderr until ``marker`` shows (its step began)."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    assert process.stderr is not None
+    while marker not in seen:
+        assert time.monotonic() < deadline and process.poll() is None, seen
+        ready, _, _ = select.select([process.stderr], [], [], 0.1)
+        if ready:
+            seen += os.read(process.stderr.fileno(), 4096)
 
 
 def _wait(process: subprocess.Popen[bytes]) -> None:
@@ -81,6 +94,8 @@ def webs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "a": _web(folder, "a", 60, 2_000, 1),
         "b": _web(folder, "b", 60, 10_000, 2),
+        # Big enough that writing its legs takes a good part of a second on any machine.
+        "big": _web(folder, "big", 300, 60_000, 3),
     }
 
 
@@ -90,7 +105,7 @@ def test_a_killed_load_leaves_the_store_as_before_or_as_after(
 ) -> None:
     with _store(backend, tmp_path, "after") as after_url:
         _run("load", str(webs["a"]), "--db", after_url)
-        _run("load", str(webs["b"]), "--db", after_url)
+        _run("load", str(webs["big"]), "--db", after_url)
         after = _dump(after_url)
     with _store(backend, tmp_path, "killed") as url:
         _run("load", str(webs["a"]), "--db", url)
@@ -99,8 +114,11 @@ def test_a_killed_load_leaves_the_store_as_before_or_as_after(
         chance = random.Random(13)
         outcomes = []
         for _ in range(5):
-            process = _start("load", str(webs["b"]), "--db", url)
-            time.sleep(chance.uniform(0.5, 4.0))
+            # Killed at a random moment of the write step (its progress line has shown), which
+            # ends in the commit: before it the store is as before, after it as after.
+            process = _start("load", str(webs["big"]), "--db", url, progress=True)
+            _wait_for(process, b"loading")
+            time.sleep(chance.uniform(0.0, 0.6))
             process.send_signal(signal.SIGKILL)
             process.communicate()
             now = _dump(url)
