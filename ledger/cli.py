@@ -12,26 +12,47 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import date
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
-from rich.console import Console
 
+from ledger.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_FINDINGS,
+    BasisOpt,
+    DbOpt,
+    FormatOpt,
+    FromOpt,
+    OptionalPathArg,
+    OutOpt,
+    PathArg,
+    PeriodOpt,
+    ToOpt,
+    UnitOpt,
+)
+from ledger.cli_common import Steps as _Steps
+from ledger.cli_common import console as _console
+from ledger.cli_common import emit as _emit
+from ledger.cli_common import emit_with as _emit_with
+from ledger.cli_common import err as _err
+from ledger.cli_common import fail as _fail
+from ledger.cli_common import open_store as _store
+from ledger.cli_common import period_of as _period
+from ledger.cli_common import progress_bar as _progress_bar
+from ledger.cli_common import read_input as _read
+from ledger.cli_common import sheets_out as _sheets_out
 from ledger.conventions import Baseline, Loss, Means
 from ledger.entry import EXIT_INTERRUPTED, INTERRUPTED
-from ledger.inputs import Web, read_web
-from ledger.model import Basis, LedgerError, Period, format_errors
-from ledger.render import Format, Sheet, Unit, render_json, render_markdown
+from ledger.inputs import Web
+from ledger.model import Basis, LedgerError, Period
+from ledger.render import Format, Unit
 
 if TYPE_CHECKING:
     import pandas as pd
-    from sqlalchemy.engine import Engine
 
     from ledger.model import Leg, Price
     from ledger.netting import NettingResult
@@ -45,9 +66,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-
-EXIT_FINDINGS = 1
-EXIT_BAD_INPUT = 2
 
 
 def _version(value: bool) -> None:
@@ -79,173 +97,6 @@ class MethodName(StrEnum):
 
     MAX = "max"
     PRO_RATA = "pro-rata"
-
-
-def _console() -> Console:
-    # Off a terminal a fixed width (COLUMNS if set, else 160) keeps piped and tested output
-    # stable.
-    if sys.stdout.isatty():
-        return Console(highlight=False)
-    columns = os.environ.get("COLUMNS", "")
-    return Console(width=int(columns) if columns.isdigit() else 160, highlight=False)
-
-
-def _err(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _fail(errors: tuple[LedgerError, ...] | list[LedgerError], code: int = EXIT_BAD_INPUT) -> None:
-    _err(format_errors(errors))
-    _err(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found; nothing was written.")
-    raise typer.Exit(code)
-
-
-def _read(path: Path, steps: _Steps) -> Web:
-    with steps.counted(f"reading {path}") as progress:
-        web = read_web(path, on_progress=progress)
-    if web.errors:
-        _fail(web.errors)
-    return web
-
-
-def _period(period: str | None, start: str | None, end: str | None) -> Period:
-    try:
-        if start or end:
-            return Period(
-                date.fromisoformat(start) if start else None,
-                date.fromisoformat(end) if end else None,
-                f"{start or ''}..{end or ''}",
-            )
-        return Period.parse(period)
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from error
-
-
-def _emit(text: str, out: Path | None) -> None:
-    _emit_with(lambda stream: stream.write(text), out)
-
-
-def _emit_with(write: Callable[[TextIO], object], out: Path | None) -> None:
-    """Write to stdout, or to ``out`` atomically (a temporary file, then a rename)."""
-    if out is None:
-        write(sys.stdout)
-        sys.stdout.flush()
-        return
-    from ledger.output_set import replace_file
-
-    def fill(tmp: Path) -> None:
-        with tmp.open("w", encoding="utf-8") as stream:
-            write(stream)
-
-    replace_file(out, fill)
-    _err(f"wrote {out}")
-
-
-class _Steps:
-    """Progress of a verb's long steps on stderr: one line per step, with its time.
-
-    Shown when stderr is a terminal (whatever stdout is: a file, a pipe), or always with
-    ``ROUNDTRIP_PROGRESS=1``; never with ``ROUNDTRIP_PROGRESS=0``. Never on stdout, so
-    ``--format json/csv`` output stays clean.
-    """
-
-    def __init__(self) -> None:
-        setting = os.environ.get("ROUNDTRIP_PROGRESS", "")
-        self.on = setting == "1" or (setting != "0" and sys.stderr.isatty())
-        self.started = time.perf_counter()
-        self.current: str | None = None
-        self.since = self.started
-
-    def __call__(self, what: str) -> None:
-        """Start the step ``what`` (ending the one before)."""
-        self.done()
-        self.current, self.since = what, time.perf_counter()
-        if self.on:
-            sys.stderr.write(f"{what} …")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        """End the current step."""
-        if self.current is not None and self.on:
-            sys.stderr.write(f" {time.perf_counter() - self.since:.1f} s\n")
-            sys.stderr.flush()
-        self.current = None
-
-    @contextmanager
-    def counted(self, what: str) -> Iterator[Callable[[int, int], None]]:
-        """A step told ``(done, total)`` as it goes (books read or written, one per company).
-
-        On a terminal, a transient bar; elsewhere (``ROUNDTRIP_PROGRESS=1``) each tenth done
-        is appended to the step's line, so that a log shows it moving.
-        """
-        if self.on and sys.stderr.isatty():
-            start = time.perf_counter()
-            with _progress_bar(Console(stderr=True), what) as progress:
-                yield progress
-            self(what)
-            self.since = start
-        else:
-            self(what)
-            shown = [0]
-
-            def tenths(done: int, total: int) -> None:
-                if self.on and done * 10 // total > shown[0]:
-                    shown[0] = done * 10 // total
-                    sys.stderr.write(f" {shown[0] * 10}%")
-                    sys.stderr.flush()
-
-            yield tenths
-        self.done()
-
-
-def _sheets_out(
-    sheets: list[Sheet],
-    fmt: Format,
-    json_data: dict[str, Any],
-    out: Path | None,
-    unit: Unit,
-    document: str,
-) -> None:
-    """Render for people (table, md) or machines (json; csv: the JSON laid flat, by schema)."""
-    if fmt is Format.TABLE and out is None:
-        from ledger.terminal import SheetsView
-
-        _console().print(SheetsView(sheets, unit))
-        return
-    if fmt is Format.JSON:
-        _emit(render_json(json_data), out)
-    elif fmt is Format.CSV:
-        from ledger.records import write_csv
-
-        _emit_with(lambda stream: write_csv(document, json_data, stream), out)
-    else:
-        _emit(render_markdown(sheets, unit=unit), out)
-
-
-@contextmanager
-def _store(db: str | None, *, must_exist: bool = False) -> Iterator[tuple[Engine, str]]:
-    """The store at ``db`` (default SQLite file) with its schema, and its URL to show.
-
-    Store problems end the command with one line, exit 2 (a bad ``--db``) or 1 (a store that
-    cannot be reached); a SQLite file this command created is removed when it fails.
-    """
-    from ledger.store import StoreError, StoreMissing, create_schema, engine_for, opened
-
-    try:
-        with opened(db, must_exist=must_exist) as url:
-            engine = engine_for(url)
-            try:
-                if not must_exist:
-                    create_schema(engine)
-                yield engine, engine.url.render_as_string(hide_password=True)
-            finally:
-                engine.dispose()
-    except StoreError as error:
-        _err(str(error))
-        raise typer.Exit(error.exit_code) from None
-    except StoreMissing as error:
-        _err(f"{error} (roundtrip load creates it)")
-        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 def _refuse_output(out: Path, source: Path) -> None:
@@ -292,50 +143,6 @@ def _save_run(db: str | None, result: NettingResult, source: str, cycles: int | 
     with _store(db) as (engine, where):
         saved = save_netting(engine, result, source=source, cycles=cycles)
     _err(f"saved netting run {saved.run_id} to {where}")
-
-
-@contextmanager
-def _progress_bar(console: Console, what: str) -> Iterator[Callable[[int, int], None]]:
-    """A transient rich progress bar, as the ``progress(done, total)`` callback of the library."""
-    from rich.progress import Progress
-
-    with Progress(console=console, transient=True) as bar:
-        task = bar.add_task(what, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
-
-
-PathArg = Annotated[
-    Path, typer.Argument(metavar="PATH", help="Deals file (.yaml), legs CSV, or books folder.")
-]
-OptionalPathArg = Annotated[
-    Path | None,
-    typer.Argument(
-        metavar="PATH",
-        help="Deals file (.yaml), legs CSV or Parquet, or books folder (or --db URL instead).",
-    ),
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-BasisOpt = Annotated[
-    Basis, typer.Option(help="Which statuses count: realized ⊂ contracted ⊂ announced.")
-]
-PeriodOpt = Annotated[
-    str | None, typer.Option(help="Period: 2025, 2025Q3, 2025-09 or 2025-01-01..2025-07-01.")
-]
-FromOpt = Annotated[str | None, typer.Option("--from", help="First day (ISO), inclusive.")]
-ToOpt = Annotated[str | None, typer.Option("--to", help="Last day (ISO), exclusive.")]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")]
-UnitOpt = Annotated[
-    Unit,
-    typer.Option(
-        help="Show amounts in units (1), K, M or B; auto: exact if the table fits the terminal, "
-        "else the first of K, M, B that fits (md, html: one readable unit per report). json "
-        "and csv stay exact."
-    ),
-]
-DbOpt = Annotated[
-    str | None,
-    typer.Option(help="Database URL (default sqlite:///roundtrip.db; or postgresql+psycopg://…)."),
-]
 
 
 class BookFormat(StrEnum):

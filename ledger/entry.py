@@ -8,6 +8,7 @@ interpreter's own start-up.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -44,8 +45,6 @@ def _exit_at_once(code: int) -> None:
     unwound the ``with`` blocks.
     """
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be said
-            pass
     os._exit(code)

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import ledger.cli as cli
+import ledger.cli_common as cli_common
 from ledger.cli import app
 
 runner = CliRunner()
@@ -52,7 +53,7 @@ def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch, capfd) 
     def interrupted(path: Path, on_progress: object = None) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "read_web", interrupted)
+    monkeypatch.setattr(cli_common, "read_web", interrupted)
     monkeypatch.setattr(sys, "argv", ["roundtrip", "net", str(TRIANGLE)])
     with pytest.raises(SystemExit) as stopped:
         cli.main()
