@@ -204,6 +204,25 @@ def test_the_circular_revenue_page_shows_the_figures_of_net(fava, path):
     assert ranked == sorted(ranked, reverse=True)
 
 
+@pytest.mark.parametrize("company", ["Nvidia", "CoreWeave", "Oracle"])
+def test_favas_time_filter_nets_the_page_on_its_dates_alone(fava, company):
+    """With ``?time=2025`` the page's figures are ``roundtrip net --period 2025``'s, and its
+    quarters, all of 2025, add up to them."""
+    report = _net("net", str(BOOKS), "--period", "2025")
+    figures = next(c for c in report["companies"] if c["company"] == company)
+    status, body = _get(f"{fava}/{company.lower()}-netted/{PAGE}?time=2025")
+    page = body.decode()
+    assert status == 200 and 'id="time-filter"' in page
+    shown = _figures_on(page)
+    for name in ("gross", "organic", "circular"):
+        assert shown[name] == Decimal(figures[name]), (company, name)
+    labels = re.findall(r"<tr><td>(\d{4}Q\d)</td>", page)
+    assert labels and all(label.startswith("2025Q") for label in labels)
+    quarters = _table(page, "quarters")
+    assert sum(Decimal(o) for o, _ in quarters) == Decimal(figures["organic"])
+    assert sum(Decimal(c) for _, c in quarters) == Decimal(figures["circular"])
+
+
 def test_nvidias_page_lists_its_cycle_witnesses_with_their_shares_and_deal_links(fava):
     report = _net("net", str(BOOKS), "--cycles", "all")
     through = [c for c in report["cycles"] if "Nvidia" in c["path"]]

@@ -3,17 +3,21 @@
 A :class:`~fava.ext.FavaExtensionBase` subclass with a report (``report_title``) and one
 template, ``templates/CircularRevenue.html`` (package data, so a non-editable install ships
 it). The config is that of the plugin (:mod:`ledger.netted`): the folder of books, the method,
-the basis and the period. The page's figures come from :mod:`ledger.circular_page`; every
-netted view ``roundtrip book`` writes loads it.
+the basis and the period. Fava's time filter, when one is set, takes the place of the
+config's period, so the page nets the same dates as the income statement beside it. The page's
+figures come from :mod:`ledger.circular_page`; every netted view ``roundtrip book`` writes
+loads it.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fava.ext import FavaExtensionBase
 
 from ledger.circular_page import CircularPage, Witness, circular_page
+from ledger.model import Period
 from ledger.units import amount_text, share
 
 __all__ = ["CircularRevenue"]
@@ -43,11 +47,15 @@ class CircularRevenue(FavaExtensionBase):
             settings = parse_settings(self.config, self.ledger.beancount_file_path)
         except ValueError as exc:
             return str(exc)
-        found = netted(settings)
+        chosen = _time_filter()
+        found = netted(settings if chosen is None else replace(settings, period=chosen))
         company = company_of(found.read, self._sources)
         if company is None:
             return f"this ledger loads no single book of {settings.books}"
-        return circular_page(found, company, self.ledger.all_entries)
+        entries = self.ledger.all_entries
+        if chosen is not None:
+            entries = _netted_alone(entries, chosen, found.eliminations.get(company, []))
+        return circular_page(found, company, entries)
 
     def chart(self, page: CircularPage) -> str:
         """Organic and circular revenue per quarter, as inline SVG."""
@@ -78,3 +86,38 @@ class CircularRevenue(FavaExtensionBase):
     def deals(witness: Witness) -> list[str]:
         """The deals along a witness, each once, in the order the money goes round."""
         return list(dict.fromkeys(deal for *_, deals in witness.steps for deal in deals))
+
+
+def _time_filter() -> Period | None:
+    """Fava's time filter of this request (``?time=2025``), or None where none is set."""
+    from fava.helpers import FavaAPIError
+    from flask import g, has_request_context, request
+
+    if not has_request_context() or not request.args.get("time"):
+        return None
+    try:
+        date_range = g.filtered.date_range
+    except FavaAPIError:  # a time filter Fava cannot read: Fava says so itself
+        return None
+    if date_range is None:
+        return None
+    return Period(date_range.begin, date_range.end, request.args["time"])
+
+
+def _netted_alone(entries: list[Any], period: Period, eliminations: list[Any]) -> list[Any]:
+    """The ledger's entries of ``period``, with the eliminations of that period's own netting.
+
+    Netting is not additive over periods (a cycle may close only across them), so the
+    plugin's eliminations, made for its configured period, are replaced by those of the
+    period netted alone: the page's quarters then add up to its figures. The entries are cut
+    to the dates here rather than taken from Fava's filtered ledger, which adds opening
+    balances dated before the filter.
+    """
+    from ledger.eliminations import SOURCE
+
+    kept = [
+        entry
+        for entry in entries
+        if period.contains(entry.date) and (entry.meta or {}).get("filename") != SOURCE
+    ]
+    return kept + list(eliminations)
