@@ -105,16 +105,20 @@ def net(
     *,
     bounds: bool = False,
     cycles: int | None = 20,
+    sensitivity: int = 0,
 ) -> Netting:
     """Net out circular revenue (``roundtrip net``); the main table is ``companies``.
 
     ``method``: ``max`` (the upper bound) or ``pro-rata``; ``period``: ``2025``, ``2025Q3``,
     ``2025-09``, ``A..B`` or a :class:`~ledger.model.Period`; ``cycles``: how many witnesses to
-    list, largest first (None: all).
+    list, largest first (None: all); ``sensitivity``: what the headline rests on, trying the
+    N largest estimates, deals and edges without each (``--sensitivity N``; max only). It is
+    0 unless asked, where the CLI's ``auto`` tries 5 on small webs: each try is a netting.
 
     Raises:
         BadInput: ``web`` is a path whose input has problems.
-        ValueError: an unknown method, basis or period; ``bounds`` without ``max``.
+        ValueError: an unknown method, basis or period; ``bounds`` or ``sensitivity`` without
+            ``max``; a negative ``sensitivity``.
         GraphError: the legs used are in more than one currency.
     """
     from ledger.audit import paper_gains
@@ -125,11 +129,19 @@ def net(
     web, chosen, basis = _web(web), Method(method), Basis(basis)
     if bounds and chosen is not Method.MAX:
         raise ValueError("bounds go with method max (pro-rata is unique)")
+    if sensitivity < 0 or (sensitivity and chosen is not Method.MAX):
+        raise ValueError("sensitivity is a count >= 0, and goes with method max")
     when = _period(period)
     graph = build_flow_graph(web.frame, when, basis)
     gains = paper_gains(web.grants, web.prices, when, basis)
     result = run_net(graph, chosen, bounds=bounds, paper_gains=gains, edge_flows=False)
-    return Netting("net", to_json_dict(result, cycles), "companies", result)
+    data = to_json_dict(result, cycles)
+    if sensitivity:
+        from ledger.sensitivity import netting_sensitivity
+
+        rests_on = netting_sensitivity(web.frame, when, basis, result, sensitivity)
+        data["sensitivity"] = rests_on.to_json_dict()
+    return Netting("net", data, "companies", result)
 
 
 @dataclass(frozen=True)

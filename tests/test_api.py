@@ -98,6 +98,22 @@ def test_net_data_is_the_cli_json(tmp_path):
     assert ledger.net(TRIANGLE, period="2025").data == json.loads(cli.stdout)
 
 
+def test_net_with_sensitivity_is_the_cli_json_with_it():
+    from typer.testing import CliRunner
+
+    from ledger.cli import app
+
+    cli = CliRunner().invoke(app, ["net", str(BOOKS), "--sensitivity", "3", "--format", "json"])
+    netting = ledger.net(BOOKS, sensitivity=3)
+    assert netting.data == json.loads(cli.stdout)
+    assert netting.data["sensitivity"]["headline"]
+
+
+def test_sensitivity_goes_with_max_only():
+    with pytest.raises(ValueError, match="sensitivity"):
+        ledger.net(TRIANGLE, method="pro-rata", sensitivity=2)
+
+
 def test_every_table_of_a_result_can_be_a_frame():
     netting = ledger.net(TRIANGLE)
     assert netting.tables == ("net", "companies", "cycles", "cycles.path", "cycles.kinds")
