@@ -31,10 +31,12 @@ from ledger.cli_common import (
     OutOpt,
     PathArg,
     PeriodOpt,
+    TableOpt,
     ToOpt,
     UnitOpt,
 )
 from ledger.cli_common import Steps as _Steps
+from ledger.cli_common import check_table as _check_table
 from ledger.cli_common import console as _console
 from ledger.cli_common import emit as _emit
 from ledger.cli_common import emit_with as _emit_with
@@ -314,6 +316,7 @@ def show(
     fmt: FormatOpt = Format.TABLE,
     out: OutOpt = None,
     unit: UnitOpt = Unit.AUTO,
+    table: TableOpt = None,
 ) -> None:
     """List the companies, deals or legs of a web.
 
@@ -323,6 +326,10 @@ def show(
     """
     from ledger.views import company_sheet, deal_sheet, leg_sheet, show_document
 
+    if what is not ShowWhat.LEGS:
+        _check_table(table, fmt, f"show-{what.value}")
+    elif table is not None:
+        raise typer.BadParameter("show legs is one table already", param_hint="--table")
     web = _read(path, _Steps())
     if fmt is Format.CSV and what is ShowWhat.LEGS:
         from ledger.legs_csv import write_legs_csv
@@ -340,7 +347,7 @@ def show(
         _emit(render_html_page(f"roundtrip — {what.value}", str(path), [sheet], unit=unit), out)
         return
     data = show_document(what.value, web.legs, web.companies)
-    _sheets_out([sheet], fmt, data, out, unit, f"show-{what.value}")
+    _sheets_out([sheet], fmt, data, out, unit, f"show-{what.value}", table)
 
 
 @app.command()
@@ -367,6 +374,7 @@ def net(
         typer.Option(help="Write elimination entries (one file per company) to this folder."),
     ] = None,
     unit: UnitOpt = Unit.AUTO,
+    table: TableOpt = None,
     save: Annotated[
         bool, typer.Option("--save", help="Also store the run and its figures in the database.")
     ] = False,
@@ -411,6 +419,7 @@ def net(
         raise typer.BadParameter("--bounds goes with --method max (pro-rata is unique)")
     if path is None and db is None:
         raise typer.BadParameter("give a PATH to net, or --db URL to net what was loaded there")
+    _check_table(table, fmt, "net")
     if path is None and eliminations is not None:
         raise typer.BadParameter("--eliminations needs the books: give a PATH, not only --db")
     shown = _cycles_shown(cycles)
@@ -454,7 +463,8 @@ def net(
     steps("writing the output")
     keep = save or (db is not None and path is not None)
     store = _SaveTo(db, source, shown) if keep else None
-    _net_outputs(result, web, path, fmt, out, eliminations, unit, shown, store, rests_on)
+    outputs = _Outputs(fmt, out, unit, table)
+    _net_outputs(result, web, path, outputs, eliminations, shown, store, rests_on)
     steps.done()
 
 
@@ -524,14 +534,21 @@ def _cycles_shown(text: str) -> int | None:
     return count
 
 
+class _Outputs(NamedTuple):
+    """Where and how a report goes: ``--format``, ``--out``, ``--unit``, ``--table``."""
+
+    fmt: Format
+    out: Path | None
+    unit: Unit
+    table: str | None
+
+
 def _net_outputs(
     result: NettingResult,
     web: Web | None,
     path: Path | None,
-    fmt: Format,
-    out: Path | None,
+    outputs: _Outputs,
     eliminations: Path | None,
-    unit: Unit,
     shown: int | None,
     store: _SaveTo | None,
     rests_on: Sensitivity | None = None,
@@ -539,6 +556,8 @@ def _net_outputs(
     """Eliminations and the store, then the report (JSON streamed, never held whole)."""
     from ledger.model import BadInput
     from ledger.netting import to_json_dict
+
+    fmt, out, unit, table = outputs
 
     written = 0
     try:
@@ -564,7 +583,7 @@ def _net_outputs(
         if fmt is Format.JSON:
             _emit_with(lambda stream: write_json(data, stream), out)
         else:
-            _emit_with(lambda stream: write_csv("net", data, stream), out)
+            _emit_with(lambda stream: write_csv("net", data, stream, table), out)
         return
     data = to_json_dict(result, shown)
     if rests_on is not None:
@@ -576,7 +595,7 @@ def _net_outputs(
 
         _emit(netting_html(data, drawing_edges(result), unit), out)
         return
-    _sheets_out(list(netting_sheets(data)), fmt, data, out, unit, "net")
+    _sheets_out(list(netting_sheets(data)), fmt, data, out, unit, "net", table)
 
 
 @app.command()
@@ -633,6 +652,7 @@ def audit(
     db: Annotated[
         str | None, typer.Option(help="Database URL: without PATH, audit what was loaded there.")
     ] = None,
+    table: TableOpt = None,
 ) -> None:
     """Exposure audit: concentration, commitments, vendor financing, contagion.
 
@@ -646,6 +666,7 @@ def audit(
 
     if path is None and db is None:
         raise typer.BadParameter("give a PATH to audit, or --db URL to audit what was loaded")
+    _check_table(table, fmt, "audit")
     web = _read(path, _Steps()) if path is not None else _stored_web(db)
     if fail is not None and fail not in web.companies:
         raise typer.BadParameter(f"unknown company {fail!r}; companies: {', '.join(web.companies)}")
@@ -684,7 +705,7 @@ def audit(
     if fmt is Format.HTML:
         _emit(html(), out)
         return
-    _sheets_out(sheets, fmt, data, out, unit, "audit")
+    _sheets_out(sheets, fmt, data, out, unit, "audit", table)
 
 
 @app.command()

@@ -159,6 +159,7 @@ def sheets_out(
     out: Path | None,
     unit: Unit,
     document: str,
+    table: str | None = None,
 ) -> None:
     """Render for people (table, md) or machines (json; csv: the JSON laid flat, by schema)."""
     if fmt is Format.TABLE and out is None:
@@ -171,7 +172,7 @@ def sheets_out(
     elif fmt is Format.CSV:
         from ledger.records import write_csv
 
-        emit_with(lambda stream: write_csv(document, json_data, stream), out)
+        emit_with(lambda stream: write_csv(document, json_data, stream, table), out)
     else:
         emit(render_markdown(sheets, unit=unit), out)
 
@@ -240,7 +241,31 @@ UnitOpt = Annotated[
         "and csv stay exact."
     ),
 ]
+TableOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--table",
+        help="With --format csv: only this table, under its own columns (e.g. companies); "
+        "an unknown name lists the tables.",
+    ),
+]
 DbOpt = Annotated[
     str | None,
     typer.Option(help="Database URL (default sqlite:///roundtrip.db; or postgresql+psycopg://…)."),
 ]
+
+
+def check_table(table: str | None, fmt: Format, document: str) -> None:
+    """Refuse, before any work, a ``--table`` without ``--format csv`` or of no such table."""
+    if table is None:
+        return
+    if fmt is not Format.CSV:
+        raise typer.BadParameter("--table goes with --format csv", param_hint="--table")
+    from ledger.records import table_names
+
+    names = table_names(document)
+    if table not in names:
+        raise typer.BadParameter(
+            f"no table {table!r} in the {document} CSV; tables: {', '.join(names)}",
+            param_hint="--table",
+        )

@@ -16,7 +16,8 @@ never from the data, so a verb's CSV header is the same on every run:
 - one CSV holds all tables: a leading ``table`` column, then the union of every table's
   columns in schema order; a row fills its own table's columns, leaves the others empty;
   rows come in document order, each followed by the rows nested in it, so a streamed
-  ``cycles`` is written as it comes.
+  ``cycles`` is written as it comes;
+- ``--table NAME`` writes one table alone: its own columns, no ``table`` column.
 
 Cells are raw: amounts as exact decimal strings (``1234.50``), shares as 4-decimal strings,
 ISO dates, ``true``/``false``, empty for null. :func:`frame` gives one table as a pandas frame
@@ -37,7 +38,7 @@ from ledger.schemas import schema
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Table", "frame", "layout", "rows", "write_csv", "csv_text"]
+__all__ = ["Table", "frame", "layout", "rows", "table_names", "write_csv", "csv_text"]
 
 #: Fields that key the rows of a list inside a list item, in order of preference.
 _KEYS = ("company", "deal")
@@ -238,13 +239,41 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def write_csv(document: str, data: Mapping[str, Any], stream: IO[str]) -> None:
-    """Write a document as one long-format CSV (see the module docstring)."""
-    columns = header(document)
+def write_csv(
+    document: str, data: Mapping[str, Any], stream: IO[str], table: str | None = None
+) -> None:
+    """Write a document as one long-format CSV (see the module docstring).
+
+    With ``table``, only that table's rows, under its own columns and without the ``table``
+    column: a plain rectangular CSV for a reader that wants one table.
+
+    Raises:
+        KeyError: ``table`` is no table of the document (:func:`table_names` lists them).
+    """
     writer = csv.writer(stream, lineterminator="\n")
+    if table is not None:
+        columns = _own_columns(document, table)
+        writer.writerow(columns)
+        for name, row in rows(document, data):
+            if name == table:
+                writer.writerow([_cell(row.get(c)) for c in columns])
+        return
+    columns = header(document)
     writer.writerow(columns)
-    for table, row in rows(document, data):
-        writer.writerow([table, *(_cell(row.get(c)) for c in columns[1:])])
+    for name, row in rows(document, data):
+        writer.writerow([name, *(_cell(row.get(c)) for c in columns[1:])])
+
+
+def table_names(document: str) -> tuple[str, ...]:
+    """The tables of a document's CSV, in schema order (the values of ``--table``)."""
+    return tuple(table.name for table in layout(document))
+
+
+def _own_columns(document: str, table: str) -> tuple[str, ...]:
+    found = {t.name: t for t in layout(document)}
+    if table not in found:
+        raise KeyError(f"no table {table!r} in {document}; tables: {', '.join(found)}")
+    return found[table].names
 
 
 def csv_text(document: str, data: Mapping[str, Any]) -> str:

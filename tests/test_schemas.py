@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from clirun import run
 from typer.testing import CliRunner
 
 from ledger import records
@@ -125,6 +126,39 @@ def test_csv_rows_of_a_nested_list_start_with_the_key_of_their_item():
         for p in c["paper"]
     ]
     assert paper and [(r["company"], r["deal"], r["gain"]) for r in paper] == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "table"),
+    [
+        (["audit"], "exposure.companies"),
+        (["audit", "--fail", "OpenAI"], "contagion.losses"),
+        (["net"], "companies"),
+        (["net", "--cycles", "all"], "cycles.path"),
+        (["show", "deals"], "deals"),
+    ],
+)
+def test_one_table_alone_is_its_rows_of_the_long_csv_under_its_own_columns(args, table):
+    """``--table`` is the long CSV's rows of that table, less the other tables' columns."""
+    long = list(csv.DictReader(io.StringIO(_run(BOOKS, args, "csv"))))
+    alone = _run(BOOKS, [*args, "--table", table], "csv")
+    reader = csv.DictReader(io.StringIO(alone))
+    document = args[0] if args[0] != "show" else f"show-{args[1]}"
+    own = {t.name: t.names for t in records.layout(document)}[table]
+    assert tuple(reader.fieldnames or ()) == own
+    rows = list(reader)
+    assert rows and rows == [{c: r[c] for c in own} for r in long if r["table"] == table]
+
+
+def test_an_unknown_table_is_a_usage_error_listing_the_tables():
+    outcome = run("audit", BOOKS, "-f", "csv", "--table", "losses")
+    assert outcome.code == 1 and outcome.out == ""
+    assert "no table 'losses'" in outcome.err and "contagion.losses" in outcome.err
+
+
+def test_a_table_goes_with_csv_only():
+    outcome = run("net", BOOKS, "--table", "companies")
+    assert outcome.code == 1 and "--table goes with --format csv" in outcome.err
 
 
 def test_cycle_witnesses_are_keyed_by_their_position():

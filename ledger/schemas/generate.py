@@ -126,8 +126,13 @@ document laid flat in **one long-format CSV** (`ledger/records.py`):
 - cells are the JSON values: the same field names, decimal strings, `true`/`false`, empty for
   null.
 
-With pandas: `df = pd.read_csv(path, dtype=str)`, then `df[df.table == "companies"]`; or use the
-[Python API](../README.md#python-api), whose `.to_frame()` gives typed columns.
+`--table NAME` (with `--format csv`) writes one table alone, a plain rectangular CSV: its
+rows, under its own columns (those listed below), without the `table` column — e.g.
+`roundtrip audit books/ -f csv --table exposure.companies`.
+
+With pandas: `df = pd.read_csv(path, dtype=str)`, then `df[df.table == "companies"]`, or
+`--table companies`; or use the [Python API](../README.md#python-api), whose `.to_frame()`
+gives typed columns.
 
 """
 
