@@ -55,7 +55,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -291,15 +293,22 @@ def read_books(
     """
     sets, errors = book_sets(paths)
     read: list[tuple[BookSet, _Book, list[LedgerError]]] = []
-    with one_book_at_a_time() as settle:
+    pending: list[Callable[[], list[LedgerError]]] = []
+    checked = len(sets) if standalone else 0
+    with one_book_at_a_time() as settle, _standalone_checks(checked) as check_alone:
         for done, book_set in enumerate(sets, 1):
-            book, book_errors = _cached_read(book_set, cache)
             if standalone:
-                book_errors = book_errors + _standalone_errors(book_set, book_errors)
+                pending.append(check_alone(book_set))
+            book, book_errors = _cached_read(book_set, cache)
             read.append((book_set, book, book_errors))
             settle()
             if on_progress is not None:
                 on_progress(done, len(sets))
+        if standalone:
+            read = [
+                (book_set, book, book_errors + _not_in(alone(), book_errors))
+                for (book_set, book, book_errors), alone in zip(read, pending, strict=True)
+            ]
     # A book another book includes is part of that book, not a book of its own.
     included = {name for _, book, _ in read for name in book.includes}
     books: list[_Book] = []
@@ -365,8 +374,53 @@ def check_books(
     return read_books(paths, standalone=True, on_progress=on_progress).errors
 
 
-def _standalone_errors(book_set: BookSet, known: list[LedgerError]) -> list[LedgerError]:
-    """Problems of the book alone, and of the book with its eliminations, not already known."""
+#: From this many books on, ``roundtrip check`` runs the standalone checks in a second process
+#: while this one reads the books: they are a second load of most books (the book without its
+#: commitments), nearly doubling the time on one core. Below it, starting a process costs more
+#: than it saves.
+PARALLEL_BOOKS = 200
+
+
+@contextmanager
+def _standalone_checks(
+    books: int,
+) -> Iterator[Callable[[BookSet], Callable[[], list[LedgerError]]]]:
+    """``check_alone(book_set)``, which starts a book's standalone checks and gives their answer.
+
+    With few books, or one core, a check runs at once, here; with many, in a worker process
+    while this one reads the next books, and the answer waits for it.
+    """
+    if books < PARALLEL_BOOKS or (os.cpu_count() or 1) < 2:
+
+        def at_once(book_set: BookSet) -> Callable[[], list[LedgerError]]:
+            found = _standalone_errors(book_set)
+            return lambda: found
+
+        yield at_once
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    # spawn, not fork: the reading process may hold threads (pyarrow's) a fork would copy.
+    pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_ignore_ctrl_c)
+    try:
+        yield lambda book_set: pool.submit(_standalone_errors, book_set).result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_ctrl_c() -> None:
+    """Ctrl-C is the reading process's to handle: it stops the worker by shutting it down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _not_in(found: list[LedgerError], known: list[LedgerError]) -> list[LedgerError]:
+    seen = set(known)
+    return [error for error in found if error not in seen]
+
+
+def _standalone_errors(book_set: BookSet) -> list[LedgerError]:
+    """Problems of the book alone, and of the book with its eliminations (each once)."""
     found: list[LedgerError] = []
     if book_set.commitments is not None:
         found.extend(load([book_set.book])[1])
@@ -376,8 +430,7 @@ def _standalone_errors(book_set: BookSet, known: list[LedgerError]) -> list[Ledg
         else:
             sources = [p for p in book_set if p is not None]
         found.extend(load(sources)[1])
-    seen = set(known)
-    return [error for error in dict.fromkeys(found) if error not in seen]
+    return list(dict.fromkeys(found))
 
 
 def _includes(path: Path, book: Path) -> bool:

@@ -254,3 +254,22 @@ def test_eliminations_over_all_quarters_equal_the_netted_figure_of_the_shipped_b
             (e.postings[0].units.number for e in entries.get(figures.company, [])), Decimal(0)
         )
         assert moved == figures.circular, figures.company
+
+
+def test_check_gives_the_same_problems_with_its_standalone_checks_in_a_second_process(
+    tmp_path, monkeypatch
+):
+    """Invariant: where the standalone checks run (here, or in a worker process for many
+    books) changes no problem found, nor their order."""
+    import ledger.books_read as books_read
+
+    legs = example("triangle")
+    write_books(legs, tmp_path)
+    for name, text in elimination_files(netted(legs), legs, tmp_path, tmp_path).items():
+        (tmp_path / name).write_text(text)
+    broken = tmp_path / "nvidia.eliminations.beancount"
+    broken.write_text(broken.read_text().replace("-40.00 USD", "-41.00 USD"))
+    here = check_books(tmp_path)
+    monkeypatch.setattr(books_read, "PARALLEL_BOOKS", 1)
+    monkeypatch.setattr(books_read.os, "cpu_count", lambda: 2)
+    assert here and check_books(tmp_path) == here
