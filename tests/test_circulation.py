@@ -60,3 +60,27 @@ def test_the_periphery_has_no_edge_inside_it() -> None:
 def test_the_reference_company_stays_in_the_core(keep: int) -> None:
     j, z = np.array([0, 1, 2]), np.array([1, 2, 0])
     assert not circulation._periphery(3, j, z, keep)[keep]
+
+
+def test_the_dense_newton_steps_run_on_one_blas_thread(monkeypatch) -> None:
+    """Two equal-amount triangles sharing an edge pair: the split moves, and is solved densely;
+    its steps see one BLAS thread (OpenBLAS's spinning threads crawl beside a busy core)."""
+    from threadpoolctl import threadpool_info
+
+    # 0 -> 1 -> 2 -> 0 and 0 -> 1 -> 3 -> 0: 1's outflow can go either way round.
+    src = np.array([0, 1, 2, 1, 3])
+    dst = np.array([1, 2, 0, 3, 0])
+    cap = np.array([100, 100, 100, 100, 100])
+    revenue = np.ones(5, dtype=bool)
+    flow, total = circulation.max_revenue_circulation(4, src, dst, cap, revenue)
+    seen: list[int] = []
+    solve = circulation._newton_qp
+
+    def counted(*args):  # noqa: ANN002, ANN202
+        seen.extend(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+        return solve(*args)
+
+    monkeypatch.setattr(circulation, "_newton_qp", counted)
+    canonical = circulation.canonical_circulation(4, src, dst, cap, revenue, flow)
+    assert total == 300 and seen and set(seen) == {1}
+    assert canonical.how == "exact" and canonical.exact == (50, 50, 50, 50)
