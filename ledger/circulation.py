@@ -52,6 +52,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -285,7 +286,8 @@ def canonical_circulation(
     lu, lv = local[:m], local[m:]
     c = cap[variable].astype(np.int64)
     b = _net_inflow(lu, lv, flow[variable].astype(np.int64), len(nodes))
-    y = _newton_qp(lu, lv, c, b, len(nodes))
+    with _dense_blas(len(nodes)):
+        y = _newton_qp(lu, lv, c, b, len(nodes))
     if y is None and m <= HIGHS_EDGES:
         y = _highs_qp(lu, lv, c, b, len(nodes))
     if y is None:
@@ -300,6 +302,19 @@ def canonical_circulation(
     if drift > 1e-6 + 1e-11 * float(c.max()):
         return CanonicalFlow(flow, variable, None, None, "fallback")
     return CanonicalFlow(flow, variable, None, c * y, "float")
+
+
+def _dense_blas(n: int) -> contextlib.AbstractContextManager:
+    """One BLAS thread for the dense Newton solves of ``n <= DENSE_NODES`` nodes, else nothing.
+
+    Those solves are small (1,500 nodes at most) and many; OpenBLAS's threads spin-wait for
+    each other, so when another process holds a core they run 4-5x slower than one thread.
+    """
+    if n > DENSE_NODES:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="blas")
 
 
 def moving_edges(
