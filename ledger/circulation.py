@@ -516,11 +516,12 @@ class _Pattern:
 def _newton_direction(
     u: np.ndarray, v: np.ndarray, h: np.ndarray, degree: np.ndarray, r: np.ndarray, n: int
 ) -> np.ndarray:
-    """Solve ``(L_h + 1e-6 diag(degree)) d = r`` for the weighted Laplacian ``L_h``.
+    """Solve ``(L_h + 1e-6 diag(degree)) d = r`` for the weighted Laplacian ``L_h``, densely.
 
     The small Levenberg term keeps nodes without active edges from taking huge steps; it
-    changes the path, never the fixed point. Large systems are solved by conjugate gradients
-    (:meth:`_Pattern.solve` in the Newton loop, to a tolerance tied to the residual).
+    changes the path, never the fixed point. Only for at most :data:`DENSE_NODES` nodes:
+    larger systems go to :meth:`_Pattern.solve` (conjugate gradients, to a tolerance tied to
+    the residual).
     """
     diagonal = 1e-6 * degree + 1e-300
     laplacian = sparse.coo_matrix(
@@ -530,11 +531,7 @@ def _newton_direction(
         ),
         shape=(n, n),
     ).tocsr() + sparse.diags(diagonal)
-    if n <= DENSE_NODES:
-        return np.linalg.solve(laplacian.toarray(), r)
-    preconditioner = sparse.diags(1.0 / laplacian.diagonal())
-    step, _ = cg(laplacian, r, rtol=1e-12, maxiter=10 * n, M=preconditioner)
-    return step
+    return np.linalg.solve(laplacian.toarray(), r)
 
 
 @contextmanager
