@@ -174,7 +174,7 @@ def exposure_audit(
     from ledger.audit_views import run_audit
 
     web = _web(web)
-    _, data, _ = run_audit(web, _period(period), Basis(basis), fail, cut, rank)
+    _, data, _ = run_audit(web, _period(period), Basis(basis), fail, cut, rank, layout=False)
     main = next(
         table
         for part, table in (

@@ -63,6 +63,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+import pandas as pd
+
 from ledger.contagion import (
     ClearingResult,
     CompanyLoss,
@@ -741,13 +743,40 @@ def _profile(name: Company, t: _Tables) -> CompanyExposure:
     )
 
 
+def _frame_names(frame: pd.DataFrame) -> set[Company]:
+    """Every payer and payee of a legs frame (the categories its rows use)."""
+    return {str(name) for column in ("payer", "payee") for name in frame[column].unique()}
+
+
+def _legs_beyond_the_graph(frame: pd.DataFrame) -> tuple[Leg, ...]:
+    """The legs the audit reads one by one: all but the realized money legs.
+
+    Commitments (every leg not realized), holdings (warrants, equity with units) and the deals
+    of estimated legs are read from Leg records; realized money legs without units or an
+    estimate only feed the flow graph, which reads the frame's columns. A million-leg web of
+    realized trade so makes no object per leg.
+    """
+    from ledger.legs_frame import legs_of_frame
+
+    needed = (
+        (frame["status"].astype(str) != Status.REALIZED.value).to_numpy()
+        | (frame["kind"].astype(str) == Kind.WARRANT.value).to_numpy()
+        | (frame["units"].astype(str) != "").to_numpy()
+        | frame["estimate"].to_numpy(dtype=bool)
+    )
+    return legs_of_frame(frame[needed])
+
+
 def exposure(
-    legs: Sequence[Leg],
+    legs: Sequence[Leg] | pd.DataFrame,
     prices: Sequence[Price] = (),
     period: Period | None = None,
     basis: Basis = Basis.REALIZED,
 ) -> ExposureReport:
     """The exposure profile of every company in the legs, and the velocity of the web.
+
+    ``legs`` is Leg records or a legs frame (:mod:`ledger.legs_frame`): from a frame only the
+    legs that are not realized money legs are made into records.
 
     Flows (revenue, funding, vendor financing, investments in customers, velocity) are those of
     the period under the basis; commitments are every leg not yet realized, whatever its date;
@@ -757,11 +786,16 @@ def exposure(
     Raises:
         MixedCurrencies: the legs used are in more than one currency.
     """
-    legs = tuple(legs)
     period = period or Period()
-    graph = build_flow_graph(legs, period, basis)
+    if isinstance(legs, pd.DataFrame):
+        graph = build_flow_graph(legs, period, basis)
+        names = sorted(_frame_names(legs) - {EXTERNAL})
+        legs = _legs_beyond_the_graph(legs)
+    else:
+        legs = tuple(legs)
+        graph = build_flow_graph(legs, period, basis)
+        names = sorted(({leg.payer for leg in legs} | {leg.payee for leg in legs}) - {EXTERNAL})
     tables, deals = _tables(legs, prices, period, basis, graph)
-    names = sorted(({leg.payer for leg in legs} | {leg.payee for leg in legs}) - {EXTERNAL})
     return ExposureReport(
         period=period,
         basis=basis,

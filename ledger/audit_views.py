@@ -770,6 +770,7 @@ def run_audit(
     unit: Unit = Unit.ONE,
     conventions: Conventions | None = None,
     sensitivity: int = 0,
+    layout: bool = True,
 ) -> tuple[list[Sheet], dict[str, Any], Callable[[], str]]:
     """Run the audit parts asked for (see the module table) and lay them out.
 
@@ -779,7 +780,9 @@ def run_audit(
     the HTML; table cells keep their exact amounts for the renderer; the JSON keeps exact
     cents); ``conventions`` are the stress test's (:mod:`ledger.conventions`; default: its
     defaults); ``sensitivity`` > 0 adds, to a failure, what its loss to the others rests on
-    (:func:`ledger.sensitivity.contagion_sensitivity`, that many estimates and deals). Returns
+    (:func:`ledger.sensitivity.contagion_sensitivity`, that many estimates and deals);
+    ``layout`` false skips the sheets, which only tables, Markdown and HTML show (for a
+    thousand companies they cost as much as the audit itself). Returns
     the sheets, the JSON contract,
     and a callable that renders the HTML report. When the ranking runs without a failure, the
     HTML draws the failure of the most systemic company on the web.
@@ -788,27 +791,28 @@ def run_audit(
         BadInput: ``fail`` is not a company of the web, or ``cut`` is outside [0, 1].
         MixedCurrencies: the legs used are in more than one currency.
     """
-    legs, prices = web.legs, web.prices
+    prices = web.prices
     fraction = _fraction(cut)
     contagion = None
     if fail is not None:
         failure = simulate_failure(
-            legs, prices, fail, fraction, period, basis, conventions=conventions
+            web.legs, prices, fail, fraction, period, basis, conventions=conventions
         )
         contagion = failure.to_json_dict()
         if sensitivity:
             from ledger.sensitivity import contagion_sensitivity
 
-            rests = contagion_sensitivity(legs, prices, failure, sensitivity)
+            rests = contagion_sensitivity(web.legs, prices, failure, sensitivity)
             contagion["sensitivity"] = rests.to_json_dict()
     ranking = (
         systemic_ranking(
-            legs, prices, period, basis, on_progress=progress, conventions=conventions
+            web.legs, prices, period, basis, on_progress=progress, conventions=conventions
         ).to_json_dict()
         if rank
         else None
     )
-    profile = exposure(legs, prices, period, basis).to_json_dict() if fail is None else None
+    # The profile reads the legs' columns: a million realized legs make no Leg record.
+    profile = exposure(web.frame, prices, period, basis).to_json_dict() if fail is None else None
     data = {
         "schema_version": SCHEMA_VERSION,
         "exposure": profile,
@@ -818,11 +822,11 @@ def run_audit(
     sheets: list[Sheet] = []
     token = UNIT.set(unit)
     try:
-        if contagion:
+        if layout and contagion:
             sheets += contagion_sheets(contagion)
-        if ranking:
+        if layout and ranking:
             sheets.append(ranking_sheet(ranking))
-        if profile:
+        if layout and profile:
             sheets += exposure_sheets(profile)
     finally:
         UNIT.reset(token)
@@ -832,12 +836,12 @@ def run_audit(
         top = ranking["ranking"][0] if ranking and ranking["ranking"] else None
         if contagion is None and top and Decimal(top["loss_to_others"]):
             failure = simulate_failure(
-                legs, prices, top["company"], 1, period, basis, conventions=conventions
+                web.legs, prices, top["company"], 1, period, basis, conventions=conventions
             )
             picture = failure.to_json_dict()
         token = UNIT.set(unit)
         try:
-            return audit_html(data, sheets, audit_edges(legs, period, basis), picture, unit)
+            return audit_html(data, sheets, audit_edges(web.legs, period, basis), picture, unit)
         finally:
             UNIT.reset(token)
 

@@ -25,11 +25,10 @@ import math
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "CIRCULAR",
@@ -169,6 +168,8 @@ def stacked_bars(
     the bars are). Each bar ends with its total in readable units, and ``prefix`` (e.g. ``"$"``)
     goes before the figures on the axis and at the bars' ends; the currency is not known here.
     """
+    import matplotlib  # here, not at the top: the views import this module for its colours
+
     with matplotlib.rc_context(_STYLE):
         return _stacked_bars(labels, series, title, prefix)
 
@@ -179,6 +180,9 @@ def _stacked_bars(
     title: str,
     prefix: str,
 ) -> str:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     rows = len(labels)
     legend = len(series) > 1
     height = max(1.6, _ROW * rows + 0.9 + (0.25 if legend else 0.0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
@@ -350,6 +351,33 @@ def show(
     _sheets_out([sheet], fmt, data, out, unit, f"show-{what.value}", table)
 
 
+#: From this input size on (about 60,000 legs of CSV) ``net`` loads the compiled cycle walk
+#: while it reads: the witnesses of such a web use it (ledger.witnesses._COMPILED_EDGES).
+_WARM_BYTES = 4 << 20
+
+
+def _load_solvers() -> None:
+    """Import the solvers and load the compiled cycle walk (about 0.5 s), on another thread.
+
+    Reading a large input keeps one core busy for seconds, much of it in Arrow and NumPy with
+    the GIL released: the imports made meanwhile are off the critical path.
+    """
+    import ledger.circulation  # noqa: F401 - SciPy's sparse solvers and OR-Tools
+    from ledger.witnesses import load_compiled_walk
+
+    load_compiled_walk()
+
+
+def _input_bytes(path: Path) -> int:
+    """The size of a file, or of the files directly in a folder (0 if it cannot be read)."""
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 @app.command()
 def net(
     path: OptionalPathArg = None,
@@ -406,16 +434,13 @@ def net(
     Example: roundtrip net books/ --method max --basis realized --period 2025 --format md
     """
     from ledger.flows import GraphError, build_flow_graph
-    from ledger.netting import Method
-    from ledger.netting import net as run_net
 
-    chosen = Method(method.value)
     if eliminations is not None and eliminations.suffix == ".beancount":
         raise typer.BadParameter(
             "--eliminations takes a folder: each company's eliminations go in a file of their "
             "own (<company>.eliminations.beancount), to load with that company's book"
         )
-    if bounds and chosen is not Method.MAX:
+    if bounds and method is not MethodName.MAX:
         raise typer.BadParameter("--bounds goes with --method max (pro-rata is unique)")
     if path is None and db is None:
         raise typer.BadParameter("give a PATH to net, or --db URL to net what was loaded there")
@@ -432,9 +457,15 @@ def net(
         frame, grants, prices, n_legs, source = _from_store(db, chosen_period, basis, steps)
         web = None
     else:
+        if method is MethodName.MAX and _input_bytes(path) >= _WARM_BYTES:
+            threading.Thread(target=_load_solvers, name="roundtrip-load", daemon=True).start()
         web = _read(path, steps)
         frame, grants, prices, source = web.frame, web.grants, web.prices, str(path)
         n_legs = web.n_legs
+    from ledger.netting import Method
+    from ledger.netting import net as run_net
+
+    chosen = Method(method.value)
     steps("building the flow graph")
     try:
         graph = build_flow_graph(frame, chosen_period, basis)
@@ -697,6 +728,7 @@ def audit(
                 unit=unit,
                 conventions=conventions,
                 sensitivity=top,
+                layout=fmt not in (Format.JSON, Format.CSV),
             )
     except BadInput as error:
         _fail(error.errors)
@@ -784,6 +816,23 @@ def _interrupted() -> None:
     sys.exit(EXIT_INTERRUPTED)
 
 
+def _caused_by_ctrl_c(error: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is behind ``error``.
+
+    Ctrl-C while a compiled extension module is being imported surfaces as that import's
+    failure (pybind11: ``ImportError: initialization failed``, from the KeyboardInterrupt):
+    the user's interrupt, not a bug.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def _environment(errors: tuple[LedgerError, ...]) -> None:
     """An environment problem (the machine, not the input): one line, exit 1."""
     _err(f"{'; '.join(str(e) for e in errors)}; nothing was written.")
@@ -822,6 +871,8 @@ def main() -> None:
         where = error.filename or "roundtrip"
         _environment((LedgerError(str(where), 0, str(error.strerror or error)),))
     except Exception as error:
+        if _caused_by_ctrl_c(error):
+            _interrupted()
         if os.environ.get("ROUNDTRIP_TRACEBACK") == "1":
             raise
         _err(

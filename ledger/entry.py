@@ -8,6 +8,7 @@ interpreter's own start-up.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
@@ -21,6 +22,7 @@ EXIT_INTERRUPTED = 130
 
 def main() -> None:
     """Load the command and run it (``roundtrip`` in ``pyproject.toml``)."""
+    _tune_allocator()
     try:
         from ledger.cli import main as run
     except KeyboardInterrupt:
@@ -31,7 +33,49 @@ def main() -> None:
     except SystemExit as stop:
         if stop.code == EXIT_INTERRUPTED:
             _exit_at_once(EXIT_INTERRUPTED)
-        raise
+        code = stop.code
+    else:
+        code = 0
+    _finish(code)
+
+
+def _tune_allocator() -> None:
+    """Let glibc's malloc keep large arrays on its heap instead of mapping each one afresh.
+
+    A netting of a million legs makes and drops hundreds of arrays of a few megabytes; by
+    default glibc maps each one with ``mmap`` and unmaps it when freed, so every new array
+    page-faults its memory in again (about 0.3 s of a 4.5 s ``net``). With a high mmap
+    threshold freed blocks are reused; the peak memory stays the same. Only on glibc (Linux);
+    elsewhere, or if the call is refused, nothing changes.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 256 << 20)
+    except (OSError, AttributeError):
+        return
+
+
+#: ``mallopt``'s parameter number for the mmap threshold (glibc's malloc.h).
+_M_MMAP_THRESHOLD = -3
+
+
+def _finish(code: int | str | None) -> None:
+    """Exit with ``code`` once the exit handlers have run, skipping the module teardown.
+
+    After a netting of a million legs, finalizing the interpreter (tearing down numba, SciPy,
+    pandas and their caches) takes a quarter of a second, with nothing left to save: the
+    outputs are complete and renamed into place, the store has committed. The ``atexit``
+    handlers (temporary folders, worker processes, logging) still run, as at a normal exit.
+    """
+    if isinstance(code, str):
+        sys.stderr.write(code + "\n")
+        code = 1
+    atexit._run_exitfuncs()
+    _exit_at_once(code or 0)
 
 
 def _exit_at_once(code: int) -> None:

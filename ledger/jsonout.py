@@ -43,12 +43,20 @@ def _chunks(value: Any, depth: int) -> Iterator[str]:
         if not value:
             yield "{}"
             return
+        if all(isinstance(item, _LEAVES) for item in value.values()):
+            # A record of plain values (a company's figures): one string, not one per value.
+            body = ",".join(inner + _escape(str(k)) + ": " + _leaf(v) for k, v in value.items())
+            yield "{" + body + "\n" + "  " * depth + "}"
+            return
         first = True
         for key, item in value.items():
             yield ("{" if first else ",") + inner + _escape(str(key)) + ": "
             first = False
             yield from _chunks(item, depth + 1)
         yield "\n" + "  " * depth + "}"
+        return
+    if isinstance(value, list | tuple) and value and all(isinstance(v, _LEAVES) for v in value):
+        yield "[" + ",".join(inner + _leaf(v) for v in value) + "\n" + "  " * depth + "]"
         return
     if isinstance(value, Iterable):
         first = True

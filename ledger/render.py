@@ -16,7 +16,6 @@ add up to printed totals (:func:`display_sheet`). The terminal renderer lives in
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -267,8 +266,14 @@ def render_markdown(
 
 
 def render_json(data: Any) -> str:
-    """Stable JSON: sorted keys are NOT used, so the contract's field order is kept."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """Stable JSON: sorted keys are NOT used, so the contract's field order is kept.
+
+    The text of ``json.dumps(data, indent=2, ensure_ascii=False)``, written by
+    :mod:`ledger.jsonout` (the standard encoder is pure Python once it indents).
+    """
+    from ledger.jsonout import dumps
+
+    return dumps(data)
 
 
 # --------------------------------------------------------------------------------------------

@@ -141,15 +141,8 @@ def _repeats(columns: Sequence[np.ndarray]) -> np.ndarray:
                 0xBF58476D1CE4E5B9
             )
             mixed ^= mixed >> np.uint64(31)
-    order = np.argsort(mixed, kind="stable")
-    ranked = mixed[order]
-    same = np.zeros(len(ranked), dtype=bool)
-    equal = ranked[1:] == ranked[:-1]
-    same[1:] |= equal
-    same[:-1] |= equal
-    result = np.zeros(len(ranked), dtype=bool)
-    result[order] = same
-    return result
+    # Every row whose hash occurs more than once: one pass through a hash table, not a sort.
+    return pd.Series(mixed, copy=False).duplicated(keep=False).to_numpy()
 
 
 def row_checks(frame: pd.DataFrame, numbered: bool) -> list[LedgerError]:

@@ -23,6 +23,7 @@ outflow left) that noise is dropped, never more.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -37,23 +38,61 @@ __all__ = [
     "ordered",
     "round_float_cents",
     "round_half_even",
+    "load_compiled_walk",
 ]
 
 
-@dataclass(frozen=True, eq=False)
 class Witnesses:
     """Cycles as runs of edge indices: cycle ``i`` is ``edges[offsets[i]:offsets[i + 1]]``.
 
     ``cents`` (int64) is each cycle's amount in whole cents; cycles come largest first (ties:
     by node path, then by kinds), each starting at its lowest node index.
+
+    Made by :func:`ordered` from the walk's cycles, they are put in that order only as far as
+    they are read: a netting of a million legs finds some 400,000 cycles and shows the largest
+    20, so :meth:`runs` with a limit sorts only the cycles that can be among the first
+    ``limit``, while ``edges``, ``offsets``, ``cents`` and :meth:`cycle` sort them all (once).
     """
 
-    edges: np.ndarray
-    offsets: np.ndarray
-    cents: np.ndarray
+    __slots__ = ("_count", "_raw", "_sorted")
+
+    def __init__(self, edges: np.ndarray, offsets: np.ndarray, cents: np.ndarray) -> None:
+        self._sorted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = (edges, offsets, cents)
+        self._raw: _Unsorted | None = None
+        self._count = int(cents.shape[0])
+
+    @classmethod
+    def _of_unsorted(cls, raw: _Unsorted) -> Witnesses:
+        witnesses = cls.__new__(cls)
+        witnesses._sorted = None
+        witnesses._raw = raw
+        witnesses._count = len(raw.kept)
+        return witnesses
+
+    def _all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._sorted is None:
+            assert self._raw is not None
+            self._sorted = self._raw.take(self._raw.order(None))
+            self._raw = None
+        return self._sorted
+
+    @property
+    def edges(self) -> np.ndarray:
+        """Every cycle's edge indices, one after another, in witness order."""
+        return self._all()[0]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Where each cycle starts in ``edges`` (one more entry than cycles)."""
+        return self._all()[1]
+
+    @property
+    def cents(self) -> np.ndarray:
+        """Each cycle's amount in whole cents, largest first."""
+        return self._all()[2]
 
     def __len__(self) -> int:
-        return int(self.cents.shape[0])
+        return self._count
 
     def cycle(self, i: int) -> np.ndarray:
         """The edge indices of cycle ``i``, in order."""
@@ -62,8 +101,12 @@ class Witnesses:
     def runs(self, limit: int | None = None) -> Iterator[tuple[np.ndarray, int]]:
         """``(edges, cents)`` of the first ``limit`` cycles (all when ``limit`` is None)."""
         count = len(self) if limit is None else min(limit, len(self))
+        if self._sorted is None and self._raw is not None and count < len(self) // 2:
+            edges, offsets, cents = self._raw.take(self._raw.order(count))
+        else:
+            edges, offsets, cents = self._all()
         for i in range(count):
-            yield self.cycle(i), int(self.cents[i])
+            yield edges[offsets[i] : offsets[i + 1]], int(cents[i])
 
     @classmethod
     def empty(cls) -> Witnesses:
@@ -180,12 +223,34 @@ def _has_numba() -> bool:
 
 
 _WALK: list = []
+_WALK_LOCK = threading.Lock()
+
+
+def load_compiled_walk() -> None:
+    """Load the compiled walk now (numba's import and its cached machine code, about 0.4 s).
+
+    A caller about to read a large input runs this on another thread, so that on a second
+    core the loading overlaps with the reading instead of following the solve. It only loads
+    code: a failure here leaves the walk to be loaded on first use, as without it.
+    """
+    if not _has_numba():
+        return
+    try:  # one tiny call with the float signature of large webs loads it from the cache
+        one = np.zeros(1, np.int64)
+        _compiled_walk()(1, one, one, one, one, one + 1, np.ones(1), np.zeros(1))
+    except Exception:  # noqa: BLE001 - a warm-up; the real call reports any problem
+        return
 
 
 def _compiled_walk():  # noqa: ANN202 - a numba dispatcher
     """The walk of :func:`ledger.circulation.decompose_cycles`, compiled once and cached."""
-    if _WALK:
-        return _WALK[0]
+    with _WALK_LOCK:
+        if not _WALK:
+            _WALK.append(_define_walk())
+    return _WALK[0]
+
+
+def _define_walk():  # noqa: ANN202 - a numba dispatcher
     import numba
 
     @numba.njit(cache=True)
@@ -263,7 +328,6 @@ def _compiled_walk():  # noqa: ANN202 - a numba dispatcher
             result[k - 1] = amounts[k]
         return out[:used].copy(), np.array(offsets, np.int64), result
 
-    _WALK.append(walk)
     return walk
 
 
@@ -298,24 +362,57 @@ def _walk_python(
 def ordered(
     edges: np.ndarray, offsets: np.ndarray, cents: np.ndarray, src: np.ndarray, kind: np.ndarray
 ) -> Witnesses:
-    """Keep the cycles worth a cent or more, largest first; ties by node path, then kinds."""
-    keep = cents > 0
-    lengths = np.diff(offsets)
-    order = np.argsort(-cents, kind="stable")
-    order = order[keep[order]]
-    sorted_cents = cents[order]
-    ties = np.flatnonzero(np.diff(sorted_cents) == 0)
-    if len(ties):
-        order = _break_ties(order, sorted_cents, edges, offsets, src, kind)
-    new_lengths = lengths[order]
-    new_offsets = np.concatenate([[0], np.cumsum(new_lengths)])
-    if len(order):
-        starts = offsets[order]
-        index = np.repeat(starts - new_offsets[:-1], new_lengths) + np.arange(new_offsets[-1])
-        new_edges = edges[index]
-    else:
-        new_edges = np.zeros(0, np.int64)
-    return Witnesses(new_edges, new_offsets.astype(np.int64), cents[order].astype(np.int64))
+    """Keep the cycles worth a cent or more, largest first; ties by node path, then kinds.
+
+    The order is found when the witnesses are read (see :class:`Witnesses`).
+    """
+    return Witnesses._of_unsorted(_Unsorted(edges, offsets, cents, src, kind))
+
+
+@dataclass(frozen=True, eq=False)
+class _Unsorted:
+    """The walk's cycles before ordering, and what their order depends on."""
+
+    edges: np.ndarray
+    offsets: np.ndarray
+    cents: np.ndarray
+    src: np.ndarray
+    kind: np.ndarray
+
+    @property
+    def kept(self) -> np.ndarray:
+        """The cycles worth a cent or more, in the walk's order."""
+        return np.flatnonzero(self.cents > 0)
+
+    def order(self, limit: int | None) -> np.ndarray:
+        """The first ``limit`` kept cycles (all when None) in witness order.
+
+        With a limit only the cycles at least as large as the limit-th largest take part:
+        every tie of an amount that can be shown is among them, so the first ``limit`` are the
+        same as in the full order.
+        """
+        candidates = self.kept
+        if limit is not None and limit < len(candidates):
+            amounts = self.cents[candidates]
+            threshold = -np.partition(-amounts, limit - 1)[limit - 1] if limit else None
+            candidates = candidates[amounts >= threshold] if limit else candidates[:0]
+        order = candidates[np.argsort(-self.cents[candidates], kind="stable")]
+        sorted_cents = self.cents[order]
+        if len(order) > 1 and (np.diff(sorted_cents) == 0).any():
+            order = _break_ties(order, sorted_cents, self.edges, self.offsets, self.src, self.kind)
+        return order if limit is None else order[:limit]
+
+    def take(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cycles ``order`` names, in that order, as (edges, offsets, cents)."""
+        lengths = np.diff(self.offsets)[order]
+        new_offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        if len(order):
+            starts = self.offsets[order]
+            index = np.repeat(starts - new_offsets[:-1], lengths) + np.arange(new_offsets[-1])
+            new_edges = self.edges[index]
+        else:
+            new_edges = np.zeros(0, np.int64)
+        return new_edges, new_offsets, self.cents[order].astype(np.int64)
 
 
 def _break_ties(

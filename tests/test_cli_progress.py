@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import ledger.cli as cli
@@ -63,6 +65,28 @@ def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch, capfd) 
     ]
 
 
+def test_ctrl_c_inside_an_extensions_import_is_an_interrupt_not_a_bug(
+    monkeypatch: pytest.MonkeyPatch, capfd
+) -> None:
+    """pybind11 turns a KeyboardInterrupt during a module's import into ``ImportError:
+    initialization failed`` raised from it: still Ctrl-C, exit 130, never "internal error"."""
+
+    def interrupted(path: Path, on_progress: object = None) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as stop:
+            raise ImportError("initialization failed") from stop
+
+    monkeypatch.setattr(cli_common, "read_web", interrupted)
+    monkeypatch.setattr(sys, "argv", ["roundtrip", "net", str(TRIANGLE)])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 130
+    assert capfd.readouterr().err.strip().splitlines() == [
+        "interrupted: stopped; no file was changed."
+    ]
+
+
 def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     out.write_text("old", encoding="utf-8")
@@ -94,6 +118,24 @@ def test_streamed_json_is_the_text_json_dumps_gives() -> None:
     data = {"a": [1, {"b": None, "c": [True, 'é\n"']}], "d": [], "e": {}, "f": iter([1.5])}
     expected = {"a": [1, {"b": None, "c": [True, 'é\n"']}], "d": [], "e": {}, "f": [1.5]}
     assert dumps(data) == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+def test_streamed_json_of_any_document_is_the_text_json_dumps_gives(data: object) -> None:
+    """Invariant: for any JSON document (records of plain values written in one piece, nested
+    ones piece by piece), the streamed text is exactly ``json.dumps(indent=2)``'s."""
+    from ledger.jsonout import dumps
+
+    assert dumps(data) == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def test_net_to_json_of_a_csv_imports_no_drawing_or_beancount(tmp_path: Path) -> None:
