@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python benchmarks/bench_cli.py                   # 10k, 100k and 1M legs
     .venv/bin/python benchmarks/bench_cli.py 100000            # chosen sizes only
     .venv/bin/python benchmarks/bench_cli.py --only net-max    # chosen rows of COMMANDS
+    .venv/bin/python benchmarks/bench_cli.py --repeat 5        # rounds per size (median)
 
 Each size is a seeded ``roundtrip simulate`` web (``legs / 100`` companies, at least 50),
 written once as a legs CSV. Every row of :data:`COMMANDS` then runs in a fresh process, its
@@ -15,6 +16,11 @@ rows, in the same run, the **baseline** a user could write in a few lines — pa
 no canonical split, no witnesses) — gives the reference time, and each row prints its ratio to
 it. For ``net`` (max) the JSON's ``total_circular`` is compared with the baseline's optimum: it
 must be equal to the cent.
+
+Each size runs ``--repeat`` rounds (3 unless told), each round the baseline and then every row,
+so that a machine whose speed drifts (a shared VM: 30% within an hour here) slows both alike;
+the table shows the **median** of the rounds for every row, the baseline's included, and the
+ratio is median over median. Peak memory is the largest of the rounds.
 
 Targets (issue 12): ``net`` (max) at 1M legs within 2x the baseline and at most 1.5 GiB, exact;
 ``net --method pro-rata`` at 1M legs in at most 30 s.
@@ -30,6 +36,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,31 +149,48 @@ def simulate(legs: int, folder: Path) -> Path:
     return path
 
 
-def bench(sizes: list[int], only: list[str] | None, folder: Path) -> list[dict[str, object]]:
+def bench(
+    sizes: list[int], only: list[str] | None, folder: Path, repeat: int = 3
+) -> list[dict[str, object]]:
     rows = []
+    chosen = [c for c in COMMANDS if not only or c.name in only]
     for legs in sizes:
         csv = simulate(legs, folder)
         work = folder / f"work-{legs}"
         work.mkdir(exist_ok=True)
-        base_out = work / "baseline.txt"
-        base_s, base_mib, code = run([PYTHON, "-c", BASELINE, str(csv)], base_out)
-        optimum = int(base_out.read_text()) if code == 0 else None
-        rows.append(_row(legs, "baseline", base_s, base_mib, base_s, code, ""))
-        for command in COMMANDS:
-            if only and command.name not in only:
-                continue
-            if command.setup is not None:
-                run(command.setup(csv, work), work / f"{command.name}.setup")
-            output = work / f"{command.name}.out"
-            seconds, mib, code = run(command.argv(csv, work), output)
-            check = ""
-            if command.name == "net-max" and code == 0:
-                total = json.loads(output.read_text())["total_circular"]
-                exact = optimum is not None and total == f"{optimum // 100}.{optimum % 100:02d}"
-                check = "exact" if exact else f"DIFFERS ({total} vs {optimum} cents)"
-            rows.append(_row(legs, command.name, seconds, mib, base_s, code, check))
+        runs: dict[str, list[tuple[float, float, int, str]]] = {}
+        optimum = None
+        for _ in range(repeat):
+            base_out = work / "baseline.txt"
+            base_s, base_mib, code = run([PYTHON, "-c", BASELINE, str(csv)], base_out)
+            optimum = int(base_out.read_text()) if code == 0 else None
+            runs.setdefault("baseline", []).append((base_s, base_mib, code, ""))
+            for command in chosen:
+                if command.setup is not None:
+                    run(command.setup(csv, work), work / f"{command.name}.setup")
+                output = work / f"{command.name}.out"
+                seconds, mib, code = run(command.argv(csv, work), output)
+                runs.setdefault(command.name, []).append(
+                    (seconds, mib, code, _check(command, output, code, optimum))
+                )
+        base = statistics.median(r[0] for r in runs["baseline"])
+        for name, measured in runs.items():
+            seconds = statistics.median(r[0] for r in measured)
+            mib = max(r[1] for r in measured)
+            code = next((r[2] for r in measured if r[2] != 0), 0)
+            check = next((r[3] for r in measured if r[3] != "exact"), measured[0][3])
+            rows.append(_row(legs, name, seconds, mib, base, code, check))
         shutil.rmtree(work, ignore_errors=True)
     return rows
+
+
+def _check(command: Command, output: Path, code: int, optimum: int | None) -> str:
+    """For ``net`` (max): whether its total is the baseline's optimum to the cent."""
+    if command.name != "net-max" or code != 0:
+        return ""
+    total = json.loads(output.read_text())["total_circular"]
+    exact = optimum is not None and total == f"{optimum // 100}.{optimum % 100:02d}"
+    return "exact" if exact else f"DIFFERS ({total} vs {optimum} cents)"
 
 
 def _row(
@@ -213,9 +237,10 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES))
     parser.add_argument("--only", nargs="*", help="names of COMMANDS rows to run")
     parser.add_argument("--keep", type=Path, help="keep the webs in this folder")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds per size (median shown)")
     args = parser.parse_args()
     with scratch(args.keep) as folder:
-        rows = bench(args.sizes, args.only, folder)
+        rows = bench(args.sizes, args.only, folder, max(1, args.repeat))
     print(f"{'legs':>9}  {'command':<13} {'seconds':>8} {'ratio':>6} {'peak_MiB':>9}  check")
     print(f"{'-' * 9}  {'-' * 13} {'-' * 8} {'-' * 6} {'-' * 9}  {'-' * 5}")
     for row in rows:
