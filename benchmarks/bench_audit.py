@@ -35,7 +35,7 @@ def main(companies: int = 2_000, legs: int = 20_000) -> int:
         web = Path(scratch) / "web.csv"
         write_web_csv(synthetic_web(companies, legs, seed=0), web)
         out = Path(scratch) / "ranking.json"
-        argv = [sys.executable, "-c", "from ledger.cli import main; main()"]
+        argv = [sys.executable, "-c", "from ledger.entry import main; main()"]
         argv += ["audit", str(web), "--all", "--format", "json", "--out", str(out)]
         start = time.perf_counter()
         pid = os.spawnv(os.P_NOWAIT, sys.executable, argv)

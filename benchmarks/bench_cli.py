@@ -48,7 +48,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-ROUNDTRIP = [PYTHON, "-c", "from ledger.cli import main; main()"]
+#: The console script `roundtrip` (ledger.entry.main), as users run it.
+ROUNDTRIP = [PYTHON, "-c", "from ledger.entry import main; main()"]
 SIZES = (10_000, 100_000, 1_000_000)
 TARGET_LEGS = 1_000_000
 TARGET_RATIO = 2.0

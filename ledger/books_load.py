@@ -81,10 +81,22 @@ def load(paths: Sequence[Path | str]) -> Loaded:
         entries, errors, options = loader._load(sources, None, None, None)
     finally:
         _state.reading = outer
+    if any(_interrupted(error) for error in errors):
+        raise KeyboardInterrupt
     errors = list(errors) + list(validation.validate_data_types(entries, options))
     names = {loader_name(path): str(path) for path in paths}
     top = str(paths[0]) if paths else "<beancount>"
     return entries, tuple(convert_error(error, names, top) for error in errors), options
+
+
+def _interrupted(error: Any) -> bool:
+    """Whether a parser error is a Ctrl-C the parser caught.
+
+    beancount's C parser turns any exception raised in its Python callbacks into a syntax
+    error of the file being parsed (``grammar.py:474: KeyboardInterrupt``): that is the user's
+    interrupt, not a problem of the book.
+    """
+    return str(getattr(error, "message", "")).startswith("KeyboardInterrupt")
 
 
 def convert_error(error: Any, names: dict[str, str], top: str = "<beancount>") -> LedgerError:

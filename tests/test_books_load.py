@@ -198,3 +198,21 @@ def test_a_process_that_froze_objects_itself_keeps_them_frozen():
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_ctrl_c_the_parser_caught_is_raised_again_not_reported_as_a_books_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """beancount's C parser turns a KeyboardInterrupt raised in its callbacks into a syntax
+    error of the book; the loader raises it again, so Ctrl-C exits 130, not 2."""
+    from beancount.parser import grammar
+
+    book = tmp_path / "a.beancount"
+    book.write_text('2025-01-01 open Assets:Cash\n2025-01-02 * "x"\n  Assets:Cash 1 USD\n')
+
+    def interrupted(self, filename, lineno, account):  # noqa: ANN001, ANN202
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grammar.Builder, "account", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load([book])
