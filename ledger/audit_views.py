@@ -796,7 +796,7 @@ def run_audit(
     contagion = None
     if fail is not None:
         failure = simulate_failure(
-            web.legs, prices, fail, fraction, period, basis, conventions=conventions
+            web.frame, prices, fail, fraction, period, basis, conventions=conventions
         )
         contagion = failure.to_json_dict()
         if sensitivity:
@@ -806,12 +806,12 @@ def run_audit(
             contagion["sensitivity"] = rests.to_json_dict()
     ranking = (
         systemic_ranking(
-            web.legs, prices, period, basis, on_progress=progress, conventions=conventions
+            web.frame, prices, period, basis, on_progress=progress, conventions=conventions
         ).to_json_dict()
         if rank
         else None
     )
-    # The profile reads the legs' columns: a million realized legs make no Leg record.
+    # The profile and the scenarios read the legs' columns: realized trade makes no Leg record.
     profile = exposure(web.frame, prices, period, basis).to_json_dict() if fail is None else None
     data = {
         "schema_version": SCHEMA_VERSION,
@@ -836,7 +836,7 @@ def run_audit(
         top = ranking["ranking"][0] if ranking and ranking["ranking"] else None
         if contagion is None and top and Decimal(top["loss_to_others"]):
             failure = simulate_failure(
-                web.legs, prices, top["company"], 1, period, basis, conventions=conventions
+                web.frame, prices, top["company"], 1, period, basis, conventions=conventions
             )
             picture = failure.to_json_dict()
         token = UNIT.set(unit)

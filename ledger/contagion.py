@@ -58,6 +58,7 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
@@ -576,21 +577,23 @@ def _report(
 
 
 def _network(
-    legs: Sequence[Leg],
+    legs: Sequence[Leg] | pd.DataFrame,
     prices: Sequence[Price],
     period: Period,
     basis: Basis,
     exact: bool | None,
     conventions: Conventions | None,
 ) -> Network:
-    legs = tuple(legs)
+    """The stress network of Leg records or of a legs frame (read by columns)."""
+    if not isinstance(legs, pd.DataFrame):
+        legs = tuple(legs)
     chosen = conventions or Conventions()
     dated = chosen.with_as_of(scenario_date(legs, period, chosen))
     return build_network(legs, prices, period, basis, exact, dated)
 
 
 def simulate_failure(
-    legs: Sequence[Leg],
+    legs: Sequence[Leg] | pd.DataFrame,
     prices: Sequence[Price],
     company: Company,
     cut: float | Fraction | Decimal = 1.0,
@@ -684,7 +687,7 @@ class SystemicRanking:
 
 
 def systemic_ranking(
-    legs: Sequence[Leg],
+    legs: Sequence[Leg] | pd.DataFrame,
     prices: Sequence[Price],
     period: Period | None = None,
     basis: Basis = Basis.CONTRACTED,

@@ -17,9 +17,10 @@ from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
-from ledger.accounts import in_booked_cash
+from ledger.accounts import in_booked_cash, moves_cash
 from ledger.clearing import EXACT_LIMIT
 from ledger.conventions import Conventions, Means
 from ledger.flows import KINDS, MixedCurrencies, build_flow_graph
@@ -123,7 +124,9 @@ class Network:
         return self.kept.get((debtor, creditor), Fraction(1))
 
 
-def scenario_date(legs: Sequence[Leg], period: Period, conventions: Conventions) -> date | None:
+def scenario_date(
+    legs: Sequence[Leg] | pd.DataFrame, period: Period, conventions: Conventions
+) -> date | None:
     """The day a scenario starts.
 
     Stated in the conventions, else the day before the period ends, else the books' date (the
@@ -133,6 +136,11 @@ def scenario_date(legs: Sequence[Leg], period: Period, conventions: Conventions)
         return conventions.as_of
     if period.end is not None:
         return period.end - timedelta(days=1)
+    if isinstance(legs, pd.DataFrame):
+        days = legs["date"]
+        realized_days = days[_status_is(legs, Status.REALIZED)]
+        chosen = realized_days if len(realized_days) else days
+        return pd.Timestamp(chosen.max()).date() if len(chosen) else None
     realized = [leg.date for leg in legs if leg.status is Status.REALIZED]
     dates = realized or [leg.date for leg in legs]
     return max(dates) if dates else None
@@ -334,6 +342,63 @@ def _books(
     return cash, equipment
 
 
+def _books_of_frame(
+    frame: pd.DataFrame, index: dict[Company, int], as_of: date | None, currency: str
+) -> tuple[list[Cents], list[Cents]]:
+    """:func:`_books` over a legs frame's columns: the same sums, no record per leg."""
+    kind = frame["kind"].astype(str).to_numpy()
+    moving = np.isin(kind, [k.value for k in Kind if moves_cash(k, Status.REALIZED)])
+    chosen = _status_is(frame, Status.REALIZED) & moving
+    chosen &= (frame["currency"].astype(str) == currency).to_numpy()
+    if as_of is not None:
+        chosen &= (frame["date"] <= pd.Timestamp(as_of)).to_numpy()
+    cents = frame["cents"].to_numpy(dtype=np.int64)
+    payer, payee = _nodes(frame, "payer", index), _nodes(frame, "payee", index)
+    size = len(index)
+    cash = _sums(payee[chosen], cents[chosen], size) - _sums(payer[chosen], cents[chosen], size)
+    bought = chosen & frame["capex"].to_numpy(dtype=bool) & (kind == Kind.SALE.value)
+    equipment = _sums(payer[bought], cents[bought], size)
+    return cash.tolist(), equipment.tolist()
+
+
+def _sums(nodes: np.ndarray, cents: np.ndarray, size: int) -> np.ndarray:
+    """Exact integer sums of ``cents`` per node (int64: a web's total fits many times over)."""
+    total = np.zeros(size, dtype=np.int64)
+    np.add.at(total, nodes, cents)
+    return total
+
+
+def _nodes(frame: pd.DataFrame, column: str, index: dict[Company, int]) -> np.ndarray:
+    """Each row's node index for a company column (one lookup per distinct name)."""
+    codes, names = pd.factorize(frame[column])
+    table = np.array([index[str(name)] for name in names] + [-1], dtype=np.int64)
+    return table[codes]
+
+
+def _status_is(frame: pd.DataFrame, status: Status) -> np.ndarray:
+    return (frame["status"].astype(str) == status.value).to_numpy()
+
+
+def _legs_read_one_by_one(frame: pd.DataFrame) -> tuple[Leg, ...]:
+    """The legs the stress test reads as records: all but realized trade without an estimate.
+
+    Obligations (legs not realized, loans and repayments), stakes (equity, warrants) and the
+    deals of estimated legs are built from Leg records; realized sales, cloud and leases only
+    feed the flow graph and the booked cash, which read the frame's columns.
+    """
+    from ledger.legs_frame import legs_of_frame
+
+    kind = frame["kind"].astype(str).to_numpy()
+    needed = ~_status_is(frame, Status.REALIZED)
+    needed |= np.isin(kind, [k.value for k in _READ_ONE_BY_ONE])
+    needed |= frame["estimate"].to_numpy(dtype=bool)
+    return legs_of_frame(frame[needed])
+
+
+#: Kinds whose realized legs the stress test reads one by one (principal and stakes).
+_READ_ONE_BY_ONE = (Kind.LOAN, Kind.REPAYMENT, Kind.EQUITY, Kind.WARRANT)
+
+
 def _means(
     flows: _Flows, cash: list[Cents], equipment: list[Cents], conventions: Conventions
 ) -> list[Cents]:
@@ -344,7 +409,7 @@ def _means(
 
 
 def build_network(
-    legs: Sequence[Leg],
+    legs: Sequence[Leg] | pd.DataFrame,
     prices: Sequence[Price],
     period: Period,
     basis: Basis,
@@ -353,15 +418,24 @@ def build_network(
 ) -> Network:
     """The network of one run; ``conventions.as_of`` must be set (see :func:`scenario_date`).
 
+    ``legs`` is Leg records or a legs frame (:mod:`ledger.legs_frame`); from a frame only the
+    legs the obligations, stakes and estimates need are made into records.
+
     Raises:
         MixedCurrencies: the legs used are in more than one currency.
     """
-    companies = sorted(({leg.payer for leg in legs} | {leg.payee for leg in legs}) - {EXTERNAL})
+    frame = legs if isinstance(legs, pd.DataFrame) else None
+    if frame is not None:
+        names = {str(n) for column in ("payer", "payee") for n in frame[column].unique()}
+        legs = _legs_read_one_by_one(frame)
+    else:
+        names = {leg.payer for leg in legs} | {leg.payee for leg in legs}
+    companies = sorted(names - {EXTERNAL})
     nodes = (*companies, EXTERNAL)
     index = {name: i for i, name in enumerate(nodes)}
     ext = len(nodes) - 1
     as_of = conventions.as_of
-    flows = _realized_flows(legs, index, period, ext, conventions)
+    flows = _realized_flows(legs if frame is None else frame, index, period, ext, conventions)
     due = _Due(period, basis, None if as_of is None else conventions.due_by(as_of))
     owed_table = _obligation_table(legs, index, due, conventions)
     table = owed_table.table
@@ -370,7 +444,10 @@ def build_network(
         [*owed_table.legs, *(leg for leg in equity_legs if leg.kind is Kind.EQUITY)],
         flows.currency,
     )
-    cash, equipment = _books(legs, index, as_of, flows.currency)
+    if frame is None:
+        cash, equipment = _books(legs, index, as_of, flows.currency)
+    else:
+        cash, equipment = _books_of_frame(frame, index, as_of, flows.currency)
     assets = _means(flows, cash, equipment, conventions)
     kept = dict(owed_table.kept)
     for (debtor, creditor), cents in list(table.items()):

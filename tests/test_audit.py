@@ -351,3 +351,43 @@ def test_profile_figures_are_consistent(legs, basis):
         assert row.vendor_financed_max <= row.revenue_web
     assert report.velocity.web_revenue == sum(row.revenue_web for row in report.companies)
     assert report.velocity.circular_revenue <= report.velocity.circular_revenue_max + 1
+
+
+@st.composite
+def held_webs(draw):
+    """Random webs with every kind and status, estimates, and stakes that carry units."""
+    from dataclasses import replace
+
+    legs = []
+    for k in range(draw(st.integers(1, 12))):
+        payer = draw(st.sampled_from(PARTIES))
+        payee = draw(st.sampled_from([p for p in PARTIES if p != payer]))
+        kind = draw(st.sampled_from(tuple(Kind)))
+        leg = Leg(
+            date(2025, 1, 1) + timedelta(days=draw(st.integers(0, 364))),
+            f"d{k}",
+            1,
+            payer,
+            payee,
+            kind,
+            Decimal(draw(st.integers(1, 500))),
+            status=draw(st.sampled_from(Status)),
+            estimate=draw(st.booleans()),
+        )
+        if kind in (Kind.EQUITY, Kind.WARRANT) and draw(st.booleans()):
+            leg = replace(leg, units=Decimal(draw(st.integers(1, 50))), commodity="STAKE")
+        legs.append(leg)
+    return tuple(legs)
+
+
+@settings(max_examples=80, deadline=None)
+@given(held_webs(), st.sampled_from(Basis), st.integers(1, 30))
+def test_the_profile_of_the_legs_frame_is_the_profile_of_the_legs(legs, basis, mark):
+    """Invariant: the exposure profile reads a legs frame by its columns (records only for
+    commitments, holdings and estimates) and gives exactly the profile of the Leg records."""
+    from ledger.legs_frame import frame_of_legs
+
+    prices = (Price(date(2025, 6, 30), "STAKE", Decimal(mark)),)
+    on_legs = exposure(legs, prices, basis=basis)
+    on_frame = exposure(frame_of_legs(legs), prices, basis=basis)
+    assert on_frame.to_json_dict() == on_legs.to_json_dict()

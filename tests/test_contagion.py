@@ -616,3 +616,44 @@ def test_warrant_holders_write_down_the_marked_value_of_their_warrants():
     marks = [Price(date(2025, 2, 1), "AMDW", Decimal(9))]
     assert simulate_failure(legs, marks, "AMD").loss_of("OpenAI").written_down == 1800
     assert simulate_failure(legs, (), "AMD").loss_of("OpenAI").written_down == 500
+
+
+@st.composite
+def flagged_webs(draw):
+    """Random webs whose legs may carry an estimate, and whose sales may be capital spending."""
+    from dataclasses import replace
+
+    return tuple(
+        replace(
+            leg,
+            estimate=draw(st.booleans()),
+            capex=leg.kind is Kind.SALE and draw(st.booleans()),
+        )
+        for leg in draw(webs())
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(flagged_webs(), st.data(), cuts, bases, conventions)
+def test_a_failure_on_the_legs_frame_is_the_failure_on_the_legs(legs, data, cut, basis, conv):
+    """Invariant: the stress test reads a legs frame by its columns (records only for the
+    obligations, stakes and estimates) and finds exactly what it finds on Leg records."""
+    from ledger.legs_frame import frame_of_legs
+
+    company = data.draw(st.sampled_from(failing(legs)))
+    on_legs = simulate_failure(legs, (), company, cut=cut, basis=basis, conventions=conv)
+    on_frame = simulate_failure(
+        frame_of_legs(legs), (), company, cut=cut, basis=basis, conventions=conv
+    )
+    assert on_frame.to_json_dict() == on_legs.to_json_dict()
+
+
+@settings(max_examples=40, deadline=None)
+@given(flagged_webs(), bases, conventions)
+def test_the_ranking_on_the_legs_frame_is_the_ranking_on_the_legs(legs, basis, conv):
+    """Invariant: as above, for the systemic ranking of every company."""
+    from ledger.legs_frame import frame_of_legs
+
+    on_legs = systemic_ranking(legs, (), basis=basis, conventions=conv)
+    on_frame = systemic_ranking(frame_of_legs(legs), (), basis=basis, conventions=conv)
+    assert on_frame.to_json_dict() == on_legs.to_json_dict()
