@@ -313,7 +313,7 @@ PARTIES = ("A", "B", "C", EXTERNAL)
 
 
 @st.composite
-def webs(draw):
+def webs(draw, kinds=(Kind.SALE, Kind.CLOUD, Kind.EQUITY, Kind.LOAN)):
     legs = []
     for k in range(draw(st.integers(1, 12))):
         payer = draw(st.sampled_from(PARTIES))
@@ -325,7 +325,7 @@ def webs(draw):
                 1,
                 payer,
                 payee,
-                draw(st.sampled_from((Kind.SALE, Kind.CLOUD, Kind.EQUITY, Kind.LOAN))),
+                draw(st.sampled_from(kinds)),
                 Decimal(draw(st.integers(1, 500))),
                 status=draw(st.sampled_from(Status)),
             )
@@ -359,22 +359,9 @@ def held_webs(draw):
     from dataclasses import replace
 
     legs = []
-    for k in range(draw(st.integers(1, 12))):
-        payer = draw(st.sampled_from(PARTIES))
-        payee = draw(st.sampled_from([p for p in PARTIES if p != payer]))
-        kind = draw(st.sampled_from(tuple(Kind)))
-        leg = Leg(
-            date(2025, 1, 1) + timedelta(days=draw(st.integers(0, 364))),
-            f"d{k}",
-            1,
-            payer,
-            payee,
-            kind,
-            Decimal(draw(st.integers(1, 500))),
-            status=draw(st.sampled_from(Status)),
-            estimate=draw(st.booleans()),
-        )
-        if kind in (Kind.EQUITY, Kind.WARRANT) and draw(st.booleans()):
+    for leg in draw(webs(kinds=tuple(Kind))):
+        leg = replace(leg, estimate=draw(st.booleans()))
+        if leg.kind in (Kind.EQUITY, Kind.WARRANT) and draw(st.booleans()):
             leg = replace(leg, units=Decimal(draw(st.integers(1, 50))), commodity="STAKE")
         legs.append(leg)
     return tuple(legs)

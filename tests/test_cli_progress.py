@@ -51,18 +51,22 @@ def test_progress_is_quiet_off_a_terminal_unless_asked(monkeypatch: pytest.Monke
     assert result.stderr == ""
 
 
-def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch, capfd) -> None:
-    def interrupted(path: Path, on_progress: object = None) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(cli_common, "read_web", interrupted)
+def _net_reading_raises(monkeypatch: pytest.MonkeyPatch, capfd, reading: object) -> list[str]:
+    """Run ``roundtrip net`` whose reading is ``reading``: it must exit 130; its stderr lines."""
+    monkeypatch.setattr(cli_common, "read_web", reading)
     monkeypatch.setattr(sys, "argv", ["roundtrip", "net", str(TRIANGLE)])
     with pytest.raises(SystemExit) as stopped:
         cli.main()
     assert stopped.value.code == 130
-    assert capfd.readouterr().err.strip().splitlines() == [
-        "interrupted: stopped; no file was changed."
-    ]
+    return capfd.readouterr().err.strip().splitlines()
+
+
+def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch, capfd) -> None:
+    def interrupted(path: Path, on_progress: object = None) -> None:
+        raise KeyboardInterrupt
+
+    lines = _net_reading_raises(monkeypatch, capfd, interrupted)
+    assert lines == ["interrupted: stopped; no file was changed."]
 
 
 def test_ctrl_c_inside_an_extensions_import_is_an_interrupt_not_a_bug(
@@ -77,14 +81,8 @@ def test_ctrl_c_inside_an_extensions_import_is_an_interrupt_not_a_bug(
         except KeyboardInterrupt as stop:
             raise ImportError("initialization failed") from stop
 
-    monkeypatch.setattr(cli_common, "read_web", interrupted)
-    monkeypatch.setattr(sys, "argv", ["roundtrip", "net", str(TRIANGLE)])
-    with pytest.raises(SystemExit) as stopped:
-        cli.main()
-    assert stopped.value.code == 130
-    assert capfd.readouterr().err.strip().splitlines() == [
-        "interrupted: stopped; no file was changed."
-    ]
+    lines = _net_reading_raises(monkeypatch, capfd, interrupted)
+    assert lines == ["interrupted: stopped; no file was changed."]
 
 
 def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path) -> None:
