@@ -107,27 +107,26 @@ def test_a_killed_load_leaves_the_store_as_before_or_as_after(
         _run("load", str(webs["a"]), "--db", after_url)
         _run("load", str(webs["big"]), "--db", after_url)
         after = _dump(after_url)
-    with _store(backend, tmp_path, "killed") as url:
-        _run("load", str(webs["a"]), "--db", url)
-        before = _dump(url)
-        assert before != after
-        chance = random.Random(13)
-        outcomes = []
-        for _ in range(5):
+    chance = random.Random(13)
+    outcomes = []
+    for attempt in range(6):
+        # Each kill on a store of its own: a load owns only the companies of its input, so a
+        # finished load of "big" cannot be undone by loading "a" again.
+        with _store(backend, tmp_path, f"killed{attempt}") as url:
+            _run("load", str(webs["a"]), "--db", url)
+            before = _dump(url)
+            assert before != after
             # Killed at a random moment of the write step (its progress line has shown), which
             # ends in the commit: before it the store is as before, after it as after.
             process = _start("load", str(webs["big"]), "--db", url, progress=True)
             _wait_for(process, b"loading")
-            time.sleep(chance.uniform(0.0, 0.6))
+            time.sleep(chance.uniform(0.0, 0.3))
             process.send_signal(signal.SIGKILL)
             process.communicate()
             now = _dump(url)
             assert now in (before, after)
             outcomes.append("after" if now == after else "before")
-            if now == after:
-                _run("load", str(webs["a"]), "--db", url)  # back to before for the next kill
-                assert _dump(url) == before
-        assert "before" in outcomes  # at least one kill landed inside the load
+    assert "before" in outcomes  # at least one kill landed inside the load
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
