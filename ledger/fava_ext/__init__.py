@@ -6,9 +6,8 @@ which widens Fava's amount columns to the books' amounts on every page (both pac
 a non-editable install ships them). The config is that of the plugin (:mod:`ledger.netted`):
 the folder of books, the method, the basis and the period. Fava's time filter, when one is
 set, takes the place of the config's period, so the page nets the same dates as the income
-statement beside it. The page's
-figures come from :mod:`ledger.circular_page`; every netted view ``roundtrip book`` writes
-loads it.
+statement beside it. The page's figures come from :mod:`ledger.circular_page`; every
+netted view ``roundtrip book`` writes loads it.
 """
 
 from __future__ import annotations
