@@ -790,8 +790,8 @@ def _reconcile_leg(
     by_company = {side.company: side for side in sides}
     errors = []
 
-    def err(leg: Leg, message: str) -> None:
-        errors.append(LedgerError(leg.filename, leg.lineno, message, leg.deal))
+    def err(leg: Leg, message: str, mirror: tuple[str, int] | tuple[()] = ()) -> None:
+        errors.append(LedgerError(leg.filename, leg.lineno, message, leg.deal, mirror))
 
     for side in sides[1:]:
         if side.company not in participants:
@@ -806,6 +806,7 @@ def _reconcile_leg(
             err(
                 ref,
                 f"one-sided: {_describe(ref)} is missing from {company}'s book {known[company]}",
+                (known[company], 0),
             )
         else:
             err(
@@ -820,6 +821,7 @@ def _reconcile_leg(
                 one,
                 f"mismatched: leg {one.leg} of deal {one.deal} differs between "
                 f"{_at(one)} and {_at(other)}: {'; '.join(diffs)}",
+                (other.filename, other.lineno),
             )
     for company in (ref.payer, ref.payee):
         if company in by_company and company in participants:

@@ -225,6 +225,7 @@ def check(path: PathArg) -> None:
     Example: roundtrip check books/
     """
     from ledger.beancount_io import read_books, write_books
+    from ledger.books_write import ELIMINATIONS_SUFFIX
     from ledger.inputs import EMPTY_BOOKS, checked_web
     from ledger.legs_table import is_parquet_folder
     from ledger.output_set import recover
@@ -252,9 +253,17 @@ def check(path: PathArg) -> None:
     if read.errors:
         _fail(tuple(read.errors))
     ordinary = read.ordinary_total
+    folder = path if path.is_dir() else path.parent
+    netted = len(list(folder.glob(f"*{ELIMINATIONS_SUFFIX}"))) if path.is_dir() else 0
+    checked = (
+        f"alone, with its commitments and with its eliminations ({netted} file"
+        f"{'s' if netted != 1 else ''})"
+        if netted
+        else "alone and with its commitments"
+    )
     typer.echo(
         f"ok: {len(read.legs)} legs, {len(read.companies)} companies; every leg mirrored, "
-        "every book passes bean-check alone and with its commitments; "
+        f"every book passes bean-check {checked}; "
         f"{ordinary} ordinary transaction{'s' if ordinary != 1 else ''} (not legs) left alone."
     )
 

@@ -205,6 +205,11 @@ class LedgerError(NamedTuple):
     lineno: int
     message: str
     deal: str | None = None
+    #: For a leg seen from both of its books, the other book's side: its transaction's file
+    #: and line, or the book's file and line 0 when that book lacks the leg (one-sided). The
+    #: error is reported once, here; a view of the other book (the beancount plugin) shows it
+    #: too. Not printed.
+    mirror: tuple[str, int] | tuple[()] = ()
 
     def __str__(self) -> str:
         where = f"{self.filename}:{self.lineno}" if self.lineno else self.filename

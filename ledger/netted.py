@@ -192,9 +192,21 @@ def company_of(read: BooksRead, files: Iterable[str]) -> Company | None:
 
 
 def errors_in(read: BooksRead, files: Iterable[str]) -> list[LedgerError]:
-    """The reconciliation problems located in ``files``, less what beancount reports itself."""
+    """The reconciliation problems of the books among ``files`` (less beancount's own).
+
+    A problem of a leg both books should hold is reported in each: a mismatched pair at each
+    book's own transaction, a one-sided leg in the book that has it and, at that transaction,
+    in the view of the book that lacks it.
+    """
     loaded = {loader_name(name) for name in files}
     own = set(read.loader_errors)
-    return [
-        error for error in read.errors if error not in own and loader_name(error.filename) in loaded
-    ]
+    found = []
+    for error in read.errors:
+        if error in own:
+            continue
+        if loader_name(error.filename) in loaded:
+            found.append(error)
+        elif error.mirror and loader_name(error.mirror[0]) in loaded:
+            filename, lineno = error.mirror
+            found.append(error._replace(filename=filename, lineno=lineno) if lineno else error)
+    return found

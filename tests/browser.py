@@ -168,6 +168,11 @@ def screenshot_url(url: str, width: int, height: int, out: Path) -> Path:
     return out
 
 
+def dump_dom_url(url: str) -> str:
+    """The DOM of a live page (a local server's) once its scripts have run."""
+    return _run(["--virtual-time-budget=5000", "--dump-dom", url]).stdout
+
+
 def png_size(path: Path) -> tuple[int, int]:
     """Width and height of a PNG, from its header."""
     data = path.read_bytes()[:24]

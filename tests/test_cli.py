@@ -88,6 +88,23 @@ def test_check_says_how_many_ordinary_transactions_it_left_alone(tmp_path):
     assert check.output.rstrip().endswith("1 ordinary transaction (not legs) left alone.")
 
 
+def test_check_says_it_checked_the_eliminations_in_the_folder(tmp_path):
+    books = tmp_path / "books"
+    run("book", TRIANGLE, "--out", books)
+    assert run("net", books, "--eliminations", tmp_path / "netted").exit_code == 0
+    for path in (tmp_path / "netted").iterdir():
+        # Written next to the books, each file's include of its book still resolves.
+        (books / path.name).write_text(path.read_text().replace('include "../books/', 'include "'))
+    check = run("check", books)
+    assert check.exit_code == 0, check.output
+    assert "with its eliminations (3 files)" in check.output
+    nvidia = books / "nvidia.eliminations.beancount"
+    nvidia.write_text(nvidia.read_text().replace("-60.00 USD", "-59.00 USD", 1))
+    broken = run("check", books)
+    assert broken.exit_code == 2
+    assert f"{nvidia}:" in broken.output and "does not balance" in broken.output
+
+
 def test_book_from_a_deals_file(tmp_path):
     result = run("book", FIXTURES / "deals" / "small.yaml", "--out", tmp_path)
     assert result.exit_code == 0

@@ -275,3 +275,36 @@ def test_a_screenshot_of_the_page_is_a_non_blank_picture_of_the_window(fava, tmp
     # The chart's bars are drawn in the report colours: organic blue and circular vermillion.
     assert counts.get((0x00, 0x72, 0xB2), 0) > 200
     assert counts.get((0xD5, 0x5E, 0x00), 0) > 20
+
+
+def _longest_amount(view: Path) -> int:
+    """Characters of the widest amount Fava's tables can show for ``view``: its postings'
+    absolute amounts added up, a bound on any balance or total, with separators and cents."""
+    from beancount import loader
+
+    entries, _, _ = loader.load_file(str(view))
+    total = sum(
+        (abs(p.units.number) for e in entries if hasattr(e, "postings") for p in e.postings),
+        Decimal(0),
+    )
+    return len(f"-{total:,.2f}")
+
+
+def test_the_netted_views_widen_favas_amount_columns_to_the_books_amounts(fava):
+    """Fava's amount columns (about 15 characters) are narrower than these books' amounts:
+    the extension's front-end module widens them, on every page of a netted view."""
+    status, body = _get(f"{fava}/nvidia-netted/extension_js_module/CircularRevenue.js")
+    assert status == 200
+    widths = re.findall(
+        r"\.tree-table(?:-new)? \.num:not\(\.other\)[^{]*\{ width: ([\d.]+)em;", body.decode()
+    )
+    assert widths
+    # Fira Mono, Fava's amount font, is 0.6em a character; the cell's padding is under 1em.
+    longest = max(_longest_amount(view) for view in NETTED)
+    assert longest >= len("-1,000,000,000.00")
+    assert float(min(widths)) >= 0.6 * longest + 0.6
+    if browser.chromium() is None:
+        pytest.skip("no Chromium installed (Debian's chromium; .ci/run installs it)")
+    dom = browser.dump_dom_url(f"{fava}/nvidia-netted/income_statement/")
+    assert 'id="roundtrip-wide-amounts"' in dom  # init ran on a page that is not the extension's
+    assert "134,500,000,000.00" in dom

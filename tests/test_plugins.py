@@ -105,10 +105,39 @@ def test_a_mismatched_amount_is_reported_in_both_books(books: Path) -> None:
     coreweave.write_text(
         text.replace("100,000,000.00 USD", "100,000,001.00 USD", 1), encoding="utf-8"
     )
-    _, nvidia_errors, _ = _beancount(books / "nvidia.netted.beancount")
-    _, coreweave_errors, _ = _beancount(books / "coreweave.netted.beancount")
-    mismatched = [e for e in nvidia_errors + coreweave_errors if "mismatched" in e.message]
-    assert mismatched and all("nv-cw-equity" in e.message for e in mismatched)
+    nvidia = books / "nvidia.beancount"
+    for view, book in (("nvidia", nvidia), ("coreweave", coreweave)):
+        _, errors, _ = _beancount(books / f"{view}.netted.beancount")
+        [mismatched] = [e for e in errors if "mismatched" in e.message]
+        assert "nv-cw-equity" in mismatched.message
+        assert "amount 100000000.00 vs 100000001.00" in mismatched.message
+        # Each view reports it at its own book's side of the leg.
+        assert (mismatched.source["filename"], mismatched.source["lineno"]) == (
+            str(book),
+            _line_of(book, "^deal-nv-cw-equity"),
+        )
+
+
+def test_the_book_that_lacks_a_leg_reports_it_at_the_other_books_line(books: Path) -> None:
+    _drop_transaction(books / "coreweave.beancount", '"Investment from Nvidia')
+    nvidia = books / "nvidia.beancount"
+    _, errors, _ = _beancount(books / "coreweave.netted.beancount")
+    [one_sided] = [e for e in errors if "one-sided" in e.message]
+    assert "leg 1 of deal nv-cw-equity" in one_sided.message
+    assert "missing from CoreWeave's book" in one_sided.message
+    assert (one_sided.source["filename"], one_sided.source["lineno"]) == (
+        str(nvidia),
+        _line_of(nvidia, "^deal-nv-cw-equity"),
+    )
+
+
+def test_roundtrip_check_still_reports_a_mismatch_once(books: Path) -> None:
+    coreweave = books / "coreweave.beancount"
+    text = coreweave.read_text()
+    coreweave.write_text(text.replace("100,000,000.00 USD", "100,000,001.00 USD", 2))
+    result = CliRunner().invoke(app, ["check", str(books)])
+    assert result.exit_code == 2
+    assert result.output.count("mismatched") == 1 and "1 problem found" in result.output
 
 
 def test_the_netted_views_eliminate_each_companys_circular_revenue_of_net() -> None:

@@ -1,12 +1,13 @@
 """Fava's "Circular revenue" page: ``custom "fava-extension" "ledger.fava_ext" "<config>"``.
 
 A :class:`~fava.ext.FavaExtensionBase` subclass with a report (``report_title``) and one
-template, ``templates/CircularRevenue.html`` (package data, so a non-editable install ships
-it). The config is that of the plugin (:mod:`ledger.netted`): the folder of books, the method,
-the basis and the period. Fava's time filter, when one is set, takes the place of the
-config's period, so the page nets the same dates as the income statement beside it. The page's
-figures come from :mod:`ledger.circular_page`; every netted view ``roundtrip book`` writes
-loads it.
+template, ``templates/CircularRevenue.html``, and a front-end module, ``CircularRevenue.js``,
+which widens Fava's amount columns to the books' amounts on every page (both package data, so
+a non-editable install ships them). The config is that of the plugin (:mod:`ledger.netted`):
+the folder of books, the method, the basis and the period. Fava's time filter, when one is
+set, takes the place of the config's period, so the page nets the same dates as the income
+statement beside it. The page's figures come from :mod:`ledger.circular_page`; every
+netted view ``roundtrip book`` writes loads it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class CircularRevenue(FavaExtensionBase):
     """The company's organic vs circular revenue, its cycle witnesses and counterparties."""
 
     report_title = "Circular revenue"
+    #: ``CircularRevenue.js`` (package data) widens Fava's amount columns on every page of the
+    #: ledger, which the books' amounts (up to 21 characters) overran.
+    has_js_module = True
 
     #: The files the ledger's entries come from, found once per load (the plugin adds the
     #: other books to the ledger's input files, so those do not say which book is this one).

@@ -7,7 +7,8 @@ options_map, config) -> (entries, errors)``; each error has ``source``, ``messag
 - ``plugin "ledger.plugins.check" "{'books': '.'}"`` checks every intercompany leg of this
   book against its counterparty's book in the folder ``books`` and returns one error per
   one-sided or mismatched leg (and per leg whose metadata or postings cannot be read), at the
-  leg's own transaction;
+  leg's own transaction; both books' views report it (a mismatched pair at each book's own
+  transaction, a leg this book lacks at the counterparty's transaction);
 - ``plugin "ledger.plugins.circular" "{'books': '.', 'method': 'max', 'basis': 'realized'}"``
   does the same and adds this company's elimination entries (:mod:`ledger.eliminations`, one
   per payer, kind and quarter), so the loaded ledger's ``Income:Sales`` etc. show organic
