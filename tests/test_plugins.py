@@ -12,6 +12,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from beancount import loader
@@ -92,6 +93,17 @@ def test_bean_check_reports_a_one_sided_leg_at_its_line(books: Path) -> None:
     assert "missing from CoreWeave's book" in result.stderr
 
 
+def _the_error(view: Path, word: str) -> Any:
+    """The one error of loading `view` whose message names `word`."""
+    _, errors, _ = _beancount(view)
+    [error] = [e for e in errors if word in e.message]
+    return error
+
+
+def _where(error: Any) -> tuple[str, int]:
+    return error.source["filename"], error.source["lineno"]
+
+
 def test_bean_check_passes_every_shipped_netted_view() -> None:
     for view in sorted(BOOKS.glob("*.netted.beancount")):
         entries, errors, _ = _beancount(view)
@@ -107,28 +119,20 @@ def test_a_mismatched_amount_is_reported_in_both_books(books: Path) -> None:
     )
     nvidia = books / "nvidia.beancount"
     for view, book in (("nvidia", nvidia), ("coreweave", coreweave)):
-        _, errors, _ = _beancount(books / f"{view}.netted.beancount")
-        [mismatched] = [e for e in errors if "mismatched" in e.message]
+        mismatched = _the_error(books / f"{view}.netted.beancount", "mismatched")
         assert "nv-cw-equity" in mismatched.message
         assert "amount 100000000.00 vs 100000001.00" in mismatched.message
         # Each view reports it at its own book's side of the leg.
-        assert (mismatched.source["filename"], mismatched.source["lineno"]) == (
-            str(book),
-            _line_of(book, "^deal-nv-cw-equity"),
-        )
+        assert _where(mismatched) == (str(book), _line_of(book, "^deal-nv-cw-equity"))
 
 
 def test_the_book_that_lacks_a_leg_reports_it_at_the_other_books_line(books: Path) -> None:
     _drop_transaction(books / "coreweave.beancount", '"Investment from Nvidia')
     nvidia = books / "nvidia.beancount"
-    _, errors, _ = _beancount(books / "coreweave.netted.beancount")
-    [one_sided] = [e for e in errors if "one-sided" in e.message]
+    one_sided = _the_error(books / "coreweave.netted.beancount", "one-sided")
     assert "leg 1 of deal nv-cw-equity" in one_sided.message
     assert "missing from CoreWeave's book" in one_sided.message
-    assert (one_sided.source["filename"], one_sided.source["lineno"]) == (
-        str(nvidia),
-        _line_of(nvidia, "^deal-nv-cw-equity"),
-    )
+    assert _where(one_sided) == (str(nvidia), _line_of(nvidia, "^deal-nv-cw-equity"))
 
 
 def test_roundtrip_check_still_reports_a_mismatch_once(books: Path) -> None:
