@@ -80,6 +80,7 @@ from ledger.contagion import (
     verify_clearing,
 )
 from ledger.flows import KINDS, FlowGraph, MixedCurrencies, build_flow_graph
+from ledger.legs_frame import legs_of_frame, names_of_frame
 from ledger.model import (
     EXTERNAL,
     Basis,
@@ -743,11 +744,6 @@ def _profile(name: Company, t: _Tables) -> CompanyExposure:
     )
 
 
-def _frame_names(frame: pd.DataFrame) -> set[Company]:
-    """Every payer and payee of a legs frame (the categories its rows use)."""
-    return {str(name) for column in ("payer", "payee") for name in frame[column].unique()}
-
-
 def _legs_beyond_the_graph(frame: pd.DataFrame) -> tuple[Leg, ...]:
     """The legs the audit reads one by one: all but the realized money legs.
 
@@ -756,8 +752,6 @@ def _legs_beyond_the_graph(frame: pd.DataFrame) -> tuple[Leg, ...]:
     estimate only feed the flow graph, which reads the frame's columns. A million-leg web of
     realized trade so makes no object per leg.
     """
-    from ledger.legs_frame import legs_of_frame
-
     needed = (
         (frame["status"].astype(str) != Status.REALIZED.value).to_numpy()
         | (frame["kind"].astype(str) == Kind.WARRANT.value).to_numpy()
@@ -789,7 +783,7 @@ def exposure(
     period = period or Period()
     if isinstance(legs, pd.DataFrame):
         graph = build_flow_graph(legs, period, basis)
-        names = sorted(_frame_names(legs) - {EXTERNAL})
+        names = sorted(names_of_frame(legs) - {EXTERNAL})
         legs = _legs_beyond_the_graph(legs)
     else:
         legs = tuple(legs)

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ledger.flows import FRAME_COLUMNS
-from ledger.model import Kind, Leg, Status, from_cents, to_cents
+from ledger.model import Company, Kind, Leg, Status, from_cents, to_cents
 
 __all__ = [
     "LEG_COLUMNS",
@@ -155,6 +155,11 @@ def _dates(frame: pd.DataFrame) -> list[date]:
         as_dates = [d.item() for d in distinct]
         return [as_dates[i] for i in inverse.tolist()]
     return list(series)
+
+
+def names_of_frame(frame: pd.DataFrame) -> set[Company]:
+    """Every payer and payee a legs frame's rows name (External included)."""
+    return {str(name) for column in ("payer", "payee") for name in frame[column].unique()}
 
 
 def legs_of_frame(frame: pd.DataFrame) -> tuple[Leg, ...]:

@@ -24,6 +24,7 @@ from ledger.accounts import in_booked_cash, moves_cash
 from ledger.clearing import EXACT_LIMIT
 from ledger.conventions import Conventions, Means
 from ledger.flows import KINDS, MixedCurrencies, build_flow_graph
+from ledger.legs_frame import legs_of_frame, names_of_frame
 from ledger.model import (
     EXTERNAL,
     Basis,
@@ -386,8 +387,6 @@ def _legs_read_one_by_one(frame: pd.DataFrame) -> tuple[Leg, ...]:
     deals of estimated legs are built from Leg records; realized sales, cloud and leases only
     feed the flow graph and the booked cash, which read the frame's columns.
     """
-    from ledger.legs_frame import legs_of_frame
-
     kind = frame["kind"].astype(str).to_numpy()
     needed = ~_status_is(frame, Status.REALIZED)
     needed |= np.isin(kind, [k.value for k in _READ_ONE_BY_ONE])
@@ -426,7 +425,7 @@ def build_network(
     """
     frame = legs if isinstance(legs, pd.DataFrame) else None
     if frame is not None:
-        names = {str(n) for column in ("payer", "payee") for n in frame[column].unique()}
+        names = names_of_frame(frame)
         legs = _legs_read_one_by_one(frame)
     else:
         names = {leg.payer for leg in legs} | {leg.payee for leg in legs}
