@@ -260,6 +260,17 @@ def test_favas_query_page_runs_the_saved_queries_with_nets_figures(fava):
     assert sum(Decimal(str(a)) for _, a in result["rows"]) == Decimal(nvidia["circular"])
 
 
+def test_favas_query_page_lists_nvidias_undrawn_guarantee(fava):
+    result = api(fava, "nvidia-forward-view", "query", query_string="run%20guarantees-outstanding")
+    [(day, guarantee, status, deal, amount)] = result["rows"]
+    assert (guarantee, status, deal) == (
+        "Capacity guarantee to CoreWeave (undrawn)",
+        "contracted",
+        "nv-cw-backstop",
+    )
+    assert amount == "6300000000.00 USD", amount
+
+
 def test_a_screenshot_of_the_page_is_a_non_blank_picture_of_the_window(fava, tmp_path):
     if browser.chromium() is None:
         pytest.skip("no Chromium installed (Debian's chromium; .ci/run installs it)")
