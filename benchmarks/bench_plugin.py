@@ -21,6 +21,15 @@ On a copy of the folder, in one process (as Fava keeps one), it times (median of
 ``edit other``
     the same after an edit of another company's book.
 
+``process``
+    a new Python process that loads ``<company>.netted.beancount`` and exits, as each
+    ``bean-check`` or ``bean-query`` run does: on top of the cold load it imports the netting
+    engine (numpy, pandas, SciPy, OR-Tools), which Fava pays once, when it starts. Its
+    ``plugin`` column is measured against a new process that loads ``<company>.beancount``;
+``process check``
+    the same with ``ledger.plugins.check`` (reconciliation only: no netting, none of those
+    imports), in a file of its own beside the folder.
+
 ``plugin`` columns are the load of the netted view less ``book``: what the plugin costs.
 """
 
@@ -30,6 +39,8 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -45,6 +56,20 @@ REPO = Path(__file__).resolve().parent.parent
 def load(paths: list[Path]) -> tuple[list, list, dict]:
     """Load as Fava does (beancount's uncached loader, plugins run)."""
     return loader._load([(str(path), True) for path in paths], None, None, None)
+
+
+#: A new process's load of one file, as bean-check's (beancount's uncached loader, plugins run).
+_PROCESS = (
+    "import sys; from beancount import loader; "
+    "loader._load([(sys.argv[1], True)], None, None, None)"
+)
+
+
+def _process(path: Path) -> Callable[[], object]:
+    def run() -> None:
+        subprocess.run([sys.executable, "-c", _PROCESS, str(path)], check=True)
+
+    return run
 
 
 def _median(run: Callable[[], object], before: Callable[[], object], repeat: int) -> float:
@@ -99,12 +124,26 @@ def main() -> None:
                 lambda: load([view]), _touch(folder / f"{args.other}.beancount"), args.repeat
             ),
         }
+        checked = Path(tmp) / f"{args.company}.checked.beancount"
+        checked.write_text(
+            f'option "title" "{args.company} (checked)"\n'
+            f"plugin \"ledger.plugins.check\" \"{{'books': '{folder}'}}\"\n"
+            f'include "{book}"\n',
+            encoding="utf-8",
+        )
+        if load([checked])[1]:
+            raise SystemExit(f"{checked}: {load([checked])[1][0].message}")
+        alone = _median(_process(book), nothing, args.repeat)
+        process = _median(_process(view), nothing, args.repeat)
+        process_check = _median(_process(checked), nothing, args.repeat)
     books = len(list(args.books.glob("*.netted.beancount")))
     print(f"{args.company}.netted.beancount, {books} books in the folder, median of {args.repeat}")
     print(f"{'load':<12} {'seconds':>8} {'plugin':>8}")
     for name, seconds in figures.items():
         extra = "" if name == "book" else f"{seconds - figures['book']:8.3f}"
         print(f"{name:<12} {seconds:8.3f} {extra:>8}")
+    print(f"{'process':<13} {process:7.3f} {process - alone:8.3f}")
+    print(f"{'process check':<13} {process_check:7.3f} {process_check - alone:8.3f}")
 
 
 if __name__ == "__main__":

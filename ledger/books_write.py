@@ -19,7 +19,7 @@ even without legs). Out, per company ``<slug>`` (its account component lowercase
     **The forward view**: ``include``s both, so ``fava books/<slug>.forward.beancount`` shows
     what happened and what is promised; Fava's tag filter (``#contracted``) or bean-query
     (``WHERE 'contracted' IN tags``) selects the signed part; saved queries for deals by
-    status and commitments outstanding.
+    status, commitments outstanding and the undrawn guarantees (which post nothing).
 ``<slug>.netted.beancount``
     **The netted view**: the book with roundtrip's beancount plugin (reconciliation against
     the other books, elimination entries), Fava's Circular revenue page and the saved queries

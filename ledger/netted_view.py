@@ -36,7 +36,7 @@ CONFIG = "{'books': '.', 'method': 'max', 'basis': 'realized'}"
 #: The saved queries of the netted view (book plus eliminations: realized legs only).
 NETTED_QUERIES = ("organic-vs-circular", "circular-by-counterparty", "deals-by-status")
 #: The saved queries of the forward view (book plus commitments).
-FORWARD_QUERIES = ("deals-by-status", "commitments-outstanding")
+FORWARD_QUERIES = ("deals-by-status", "commitments-outstanding", "guarantees-outstanding")
 
 
 @cache

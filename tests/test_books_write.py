@@ -98,7 +98,9 @@ include "nvidia.commitments.beancount"
 #: The forward view ends with the saved queries that need the commitments.
 FORWARD_QUERIES_TEXT = "".join(
     line + "\n"
-    for line in query_lines("2025-09-22", ("deals-by-status", "commitments-outstanding"))
+    for line in query_lines(
+        "2025-09-22", ("deals-by-status", "commitments-outstanding", "guarantees-outstanding")
+    )
 )
 
 OPENAI_BOOK_TRANSACTION = """\

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -259,6 +260,17 @@ def test_favas_query_page_runs_the_saved_queries_with_nets_figures(fava):
     assert sum(Decimal(str(a)) for _, a in result["rows"]) == Decimal(nvidia["circular"])
 
 
+def test_favas_query_page_lists_nvidias_undrawn_guarantee(fava):
+    result = api(fava, "nvidia-forward-view", "query", query_string="run%20guarantees-outstanding")
+    [(day, guarantee, status, deal, amount)] = result["rows"]
+    assert (guarantee, status, deal) == (
+        "Capacity guarantee to CoreWeave (undrawn)",
+        "contracted",
+        "nv-cw-backstop",
+    )
+    assert amount == "6300000000.00 USD", amount
+
+
 def test_a_screenshot_of_the_page_is_a_non_blank_picture_of_the_window(fava, tmp_path):
     if browser.chromium() is None:
         pytest.skip("no Chromium installed (Debian's chromium; .ci/run installs it)")
@@ -308,3 +320,38 @@ def test_the_netted_views_widen_favas_amount_columns_to_the_books_amounts(fava):
     dom = browser.dump_dom_url(f"{fava}/nvidia-netted/income_statement/")
     assert 'id="roundtrip-wide-amounts"' in dom  # init ran on a page that is not the extension's
     assert "134,500,000,000.00" in dom
+
+
+def _readme_curls() -> list[tuple[str, list[str]]]:
+    """The README's ``curl`` commands on the Fava page, each with the lines shown under it."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    found: list[tuple[str, list[str]]] = []
+    for block in re.findall(r"^```console\n(.*?)^```\n", readme, re.M | re.S):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                found.append((line[2:], []))
+            elif found:
+                found[-1][1].append(line.rstrip())
+    return [(command, output) for command, output in found if command.startswith("curl ")]
+
+
+CURLS = _readme_curls()
+
+
+def test_the_readme_fetches_the_page_with_and_without_a_time_filter():
+    assert len(CURLS) == 2 and all(output for _, output in CURLS)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="no curl installed")
+@pytest.mark.parametrize(("command", "output"), CURLS, ids=[c for c, _ in CURLS])
+def test_the_readme_shows_what_curl_fetches_from_the_page(fava, command, output):
+    """The README's ``fava`` + ``curl`` lines, run on this server instead of port 5000."""
+    assert "http://127.0.0.1:5000/" in command
+    run = subprocess.run(
+        command.replace("http://127.0.0.1:5000", fava),
+        shell=True,  # noqa: S602 - the README's own command line
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert [line.rstrip() for line in run.stdout.splitlines()] == output

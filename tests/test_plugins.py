@@ -166,6 +166,49 @@ def test_the_check_plugin_reports_but_adds_no_entries(books: Path) -> None:
     assert errors[0].entry.meta["deal"] == "nv-cw-equity"
 
 
+_FRESH_LOAD = """
+import sys
+from beancount import loader
+_, errors, _ = loader._load([(sys.argv[1], True)], None, None, None)
+print(len(errors), *(m in sys.modules for m in ("ledger.netting", "pandas", "scipy")))
+"""
+
+
+def _fresh_load(view: Path) -> str:
+    """Load ``view`` in a new process, as ``bean-check`` does: its errors, and whether the
+    netting engine and its libraries were imported."""
+    run = subprocess.run(
+        [sys.executable, "-c", _FRESH_LOAD, str(view)], capture_output=True, text=True, check=True
+    )
+    return run.stdout.strip()
+
+
+def test_bean_check_with_the_check_plugin_does_not_import_the_netting_engine(
+    books: Path, tmp_path: Path
+) -> None:
+    """numpy, pandas, SciPy and OR-Tools take most of a second to import: a check that nets
+    nothing does not pay for them in every bean-check run. The circular plugin does."""
+    view = tmp_path / "nvidia.checked.beancount"
+    view.write_text(
+        f'option "title" "Nvidia (checked)"\n'
+        f"plugin \"ledger.plugins.check\" \"{{'books': '{books}'}}\"\n"
+        f'include "{books / "nvidia.beancount"}"\n',
+        encoding="utf-8",
+    )
+    assert _fresh_load(view) == "0 False False False"
+    _drop_transaction(books / "coreweave.beancount", '"Investment from Nvidia')
+    assert _fresh_load(view) == "1 False False False"
+    assert _fresh_load(books / "nvidia.netted.beancount") == "1 True True True"
+
+
+def test_the_settings_know_every_netting_method() -> None:
+    from ledger.netting import Method
+
+    assert tuple(method.value for method in Method) == netted_module._METHODS
+    for method in Method:
+        assert parse_settings(f"{{'method': '{method}'}}", BOOKS / "x").method == method.value
+
+
 def test_a_bad_config_is_one_error_naming_it(books: Path) -> None:
     entries, _, options = load([books / "nvidia.beancount"])
     for config in ("{'method': 'median'}", "{'bookz': '.'}", "not a dict"):

@@ -138,6 +138,29 @@ def test_commitments_outstanding_are_the_contracted_and_announced_legs(company: 
     assert {(s, c): [n, a] for s, c, n, a in rows} == dict(expected)
 
 
+@pytest.mark.parametrize("company", COMPANIES)
+def test_guarantees_outstanding_are_the_undrawn_backstops_of_either_side(company: str) -> None:
+    """The undrawn backstops post nothing (ASC 460), so commitments-outstanding, which adds
+    postings, cannot show them: this query lists them from their metadata, in the guarantor's
+    view ("to") and in the beneficiary's ("from")."""
+    expected = sorted(
+        (
+            leg["date"],
+            f"Capacity guarantee {'to ' + leg['payee'] if leg['payer'] == company else 'from ' + leg['payer']} (undrawn)",
+            leg["status"],
+            leg["deal"],
+            _amount(leg["amount"]),
+        )
+        for leg in LEGS
+        if company in (leg["payer"], leg["payee"])
+        and leg["kind"] == "backstop"
+        and leg["status"] != "realized"
+    )
+    rows = _saved(_view(company, "forward"), "guarantees-outstanding")
+    assert [(str(d), g, s, deal, a.number) for d, g, s, deal, a in rows] == expected
+    assert (company in ("Nvidia", "CoreWeave")) == bool(rows)
+
+
 def test_the_package_data_ships_every_query_and_template() -> None:
     """A non-editable install has what `book` writes and what Fava renders: every file of
     ledger/ that is not Python matches a package-data glob of pyproject.toml."""

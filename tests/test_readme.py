@@ -5,7 +5,8 @@ such as ``COLUMNS=80`` for the width of the terminal), each followed by the outp
 commands that are (or end in) ``roundtrip ...``, this test runs the command and compares what it
 prints on stdout with the lines below it, trailing spaces ignored. Lines about what was saved to
 a database are stderr and are left out of the comparison. Commands that are not ``roundtrip``
-(``pytest``, ``cat``, ``bean-query``) are not run here.
+(``pytest``, ``cat``, ``bean-query``) are not run here: ``test_readme_tools`` runs the
+``bean-query``, ``bean-check``, ``hledger`` and ``ledger`` ones, ``test_fava`` the ``curl`` ones.
 
 After a change that moves a figure, rewrite the outputs with::
 
