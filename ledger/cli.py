@@ -635,7 +635,7 @@ def _net_outputs(
 
         _emit(netting_html(data, drawing_edges(result), unit), out)
         return
-    _sheets_out(list(netting_sheets(data)), fmt, data, out, unit, "net", table)
+    _sheets_out(list(netting_sheets(data, unit)), fmt, data, out, unit, "net", table)
 
 
 @app.command()
