@@ -233,3 +233,13 @@ def test_every_link_of_a_page_exists(page):
 def test_every_roundtrip_command_of_a_page_parses(page):
     commands = mdcheck.roundtrip_commands(page.read_text(encoding="utf-8"))
     assert {c: mdcheck.parse_problem(c) for c in commands} == dict.fromkeys(commands)
+
+
+SCHEMAS = sorted((REPO / "ledger" / "schemas").glob("*.schema.json"))
+
+
+@pytest.mark.parametrize("page", PAGES + SCHEMAS, ids=lambda p: p.name)
+def test_no_page_or_schema_refers_to_the_unshipped_spec(page):
+    """The spec the project was built from is not shipped: a user cannot look up its sections."""
+    text = page.read_text(encoding="utf-8")
+    assert "SPEC" not in text and "§" not in text
