@@ -15,12 +15,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import shlex
 from pathlib import Path
 
 import mdcheck
 import pytest
+from typer.testing import CliRunner
 
-from ledger import deals, legs_csv, limits
+from ledger import accounts, deals, legs_csv, limits
+from ledger.cli import app
 from ledger.deals import TEMPLATES, read_deals
 from ledger.legs_csv import read_legs_csv, write_legs_csv
 from ledger.model import KIND_CLASS, FlowClass, Kind, Status, flow_class, format_errors
@@ -243,3 +247,83 @@ def test_no_page_or_schema_refers_to_the_unshipped_spec(page):
     """The spec the project was built from is not shipped: a user cannot look up its sections."""
     text = page.read_text(encoding="utf-8")
     assert "SPEC" not in text and "§" not in text
+
+
+# -- hand-written books --------------------------------------------------------------------------
+
+BOOKS_DOC = (DOCS / "books.md").read_text(encoding="utf-8")
+_BOOK_NAME = re.compile(r"; (\w+/[\w.-]+\.beancount)\n")
+
+
+def _book_files() -> dict[str, str]:
+    """Every ```beancount block of the books page that starts ``; folder/file.beancount``."""
+    files = {}
+    for block in mdcheck.blocks(BOOKS_DOC):
+        if block.lang == "beancount" and (name := _BOOK_NAME.match(block.text)):
+            files[name[1]] = block.text
+    return files
+
+
+def _console(text: str) -> list[tuple[str, list[str]]]:
+    """The ``$ roundtrip ...`` lines of a page's console blocks, each with the lines under it."""
+    found: list[tuple[str, list[str]]] = []
+    for block in mdcheck.blocks(text):
+        if block.lang != "console":
+            continue
+        for line in block.text.splitlines():
+            if line.startswith("$ "):
+                found.append((line[2:], []))
+            elif found:
+                found[-1][1].append(line)
+    return found
+
+
+def test_the_books_page_has_a_good_and_a_wrong_pair_of_books():
+    folders = {name.split("/")[0] for name in _book_files()}
+    assert folders == {"mine", "wrong"}
+    assert len(_console(BOOKS_DOC)) >= 4
+
+
+@pytest.mark.parametrize(("command", "shown"), _console(BOOKS_DOC), ids=lambda c: str(c)[:60])
+def test_a_books_example_prints_what_the_page_shows(command, shown, in_tmp):
+    """The page's books, written as shown (comment line included: line numbers match), and each
+    command run on them; the errors of the wrong pair included (they go to stderr)."""
+    for name, text in _book_files().items():
+        Path(name).parent.mkdir(exist_ok=True)
+        Path(name).write_text(text, encoding="utf-8")
+    words = shlex.split(command)
+    assert words[0] == "roundtrip"
+    result = CliRunner().invoke(app, words[1:], env={"ROUNDTRIP_PROGRESS": "0"})
+    assert result.exit_code in (0, 2), result.output
+    assert [line.rstrip() for line in result.output.splitlines()] == shown
+
+
+def test_the_postings_table_is_the_chart_of_accounts():
+    (table,) = [
+        rows for marker, _, rows in mdcheck.marked_tables(BOOKS_DOC) if marker == "postings"
+    ]
+    assert sorted(mdcheck.code_names(row[0])[0] for row in table) == sorted(k.value for k in Kind)
+    for row in table:
+        kind = Kind(mdcheck.code_names(row[0])[0])
+        payee = " / ".join(mdcheck.code_names(row[1]))
+        payer = [
+            " / ".join(pair) for pair in zip(*[iter(mdcheck.code_names(row[2]))] * 2, strict=True)
+        ]
+        assert payee == " / ".join(accounts.payee_accounts(kind, "X"))
+        expected = [" / ".join(accounts.payer_accounts(kind, "X"))]
+        if kind is Kind.SALE:
+            expected.append(" / ".join(accounts.payer_accounts(kind, "X", capex=True)))
+        assert payer == expected
+
+
+def test_the_metadata_table_lists_every_kind_and_status():
+    rows = {row[0]: row for row in _metadata_rows()}
+    assert sorted(mdcheck.code_names(rows["`kind`"][2])) == sorted(k.value for k in Kind)
+    statuses = [s for s in mdcheck.code_names(rows["`status`"][2]) if s not in "*!"]
+    assert sorted(statuses) == sorted(s.value for s in Status)
+
+
+def _metadata_rows() -> list[list[str]]:
+    table = BOOKS_DOC.split("**What a leg carries.**", 1)[1].split("\n\n", 2)[1]
+    lines = table.splitlines()[2:]
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines]
