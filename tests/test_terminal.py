@@ -264,3 +264,13 @@ def test_sheets_of_one_command_share_one_unit():
     small = Sheet("Small", ("company", "x"), (("A", money(Decimal("5"))),), frozenset({"x"}))
     text = render(SheetsView([SHEET, small]), 34)
     assert text.count("Amounts in millions (M)") == 2 and "0.00" in text
+
+
+def test_a_table_that_fits_in_no_unit_keeps_its_figures_when_a_larger_unit_saves_no_panel():
+    """The triangle's losses are dollars: at 80 columns the loss table needs two panels in any
+    unit, so billions would only print every loss as 0.00 beside Nvidia's 149.2% of revenue."""
+    args = ["audit", REPO / "tests" / "fixtures" / "examples" / "triangle.csv", "--fail", "OpenAI"]
+    text = printed(args, 80)
+    nvidia = next(line for line in text.splitlines() if line.startswith("Nvidia "))
+    assert nvidia.split()[1:] == ["49.20", "0.00", "100.00", "149.20"]
+    assert "Amounts in" not in text.split("Conventions", 1)[0]
