@@ -10,7 +10,8 @@ that lays itself out at the width it is printed at. The rules, in order:
    booked``) wraps between words.
 3. Figures adapt. With ``auto`` (no ``--unit``) the amounts are shown exactly if the table
    fits, else in K, M or B, the first that fits, and a note says so; when none fits, the unit
-   that needs the fewest panels (item 4), the smaller on a tie; a unit the user gave is kept. Amounts are rounded so that printed parts add up to printed totals
+   that needs the fewest panels (item 4), the smaller on a tie; a unit the user gave is kept.
+   Amounts are rounded so that printed parts add up to printed totals
    (:func:`ledger.render.display_sheet`).
 4. A table still too wide is split into panels of columns, each repeating the leading name
    columns (like a wide data frame printed in a terminal).
