@@ -332,3 +332,39 @@ def _metadata_rows() -> list[list[str]]:
     table = BOOKS_DOC.split("**What a leg carries.**", 1)[1].split("\n\n", 2)[1]
     lines = table.splitlines()[2:]
     return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines]
+
+
+# -- the store page's session --------------------------------------------------------------------
+
+STORE_SESSION = _console((DOCS / "store.md").read_text(encoding="utf-8"))
+_RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
+
+
+def test_the_store_page_session_prints_what_it_shows(tmp_path, monkeypatch):
+    """docs/store.md's session, run in a scratch folder holding a copy of books/ as it says: each
+    roundtrip command (stdout and stderr as a terminal shows them; a run's random id aside) and,
+    where the sqlite3 shell is installed, each query of the views."""
+    import shutil
+    import subprocess
+
+    assert len(STORE_SESSION) >= 5
+    shutil.copytree(REPO / "books", tmp_path / "books")
+    monkeypatch.chdir(tmp_path)
+    for command, shown in STORE_SESSION:
+        line, _, tail = command.partition(" | tail -")
+        words = shlex.split(line)
+        if words[0] == "roundtrip":
+            env = {"ROUNDTRIP_PROGRESS": "0", "COLUMNS": "160"}
+            result = CliRunner().invoke(app, words[1:], env=env)
+            assert result.exit_code == 0, (command, result.output)
+            printed = [_RUN_ID.sub("ID", line.rstrip()) for line in result.output.splitlines()]
+        elif words[0] == "sqlite3":
+            if shutil.which("sqlite3") is None:
+                continue  # the console's own shell; the views are tested in tests/test_store.py
+            done = subprocess.run(words, capture_output=True, text=True, check=True)
+            printed = [line.rstrip() for line in done.stdout.splitlines()]
+        else:
+            raise AssertionError(f"docs/store.md runs {words[0]}: not checked here")
+        if tail:
+            printed = printed[-int(tail) :]
+        assert printed == [_RUN_ID.sub("ID", line.rstrip()) for line in shown], command
