@@ -340,24 +340,37 @@ STORE_SESSION = _console((DOCS / "store.md").read_text(encoding="utf-8"))
 _RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
 
 
-def test_the_store_page_session_prints_what_it_shows(tmp_path, monkeypatch):
-    """docs/store.md's session, run in a scratch folder holding a copy of books/ as it says: each
-    roundtrip command (stdout and stderr as a terminal shows them; a run's random id aside) and,
-    where the sqlite3 shell is installed, each query of the views."""
+def _readme_store_session() -> list[tuple[str, list[str]]]:
+    """The README's store session: the ```text block of its **Store.** paragraph."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("**Store.**", 1)[1].split("```text\n", 1)[1].split("```\n", 1)[0]
+    return _console(f"```console\n{block}```\n")
+
+
+@pytest.mark.parametrize(
+    "session", [STORE_SESSION, _readme_store_session()], ids=["docs-store", "readme-store"]
+)
+def test_the_store_page_session_prints_what_it_shows(session, tmp_path, monkeypatch):
+    """docs/store.md's session (and the README's), run in a scratch folder holding a copy of
+    books/ as they say: each roundtrip command (stdout and stderr as a terminal shows them; a
+    run's random id aside) and, where the sqlite3 shell is installed, each query of the views."""
     import shutil
     import subprocess
 
-    assert len(STORE_SESSION) >= 5
+    assert len(session) >= 4
     shutil.copytree(REPO / "books", tmp_path / "books")
     monkeypatch.chdir(tmp_path)
-    for command, shown in STORE_SESSION:
+    for command, shown in session:
+        command = command.split("  #", 1)[0].strip()  # a comment after the command
+        command, silenced = command.removesuffix(" > /dev/null"), command.endswith(" > /dev/null")
         line, _, tail = command.partition(" | tail -")
         words = shlex.split(line)
         if words[0] == "roundtrip":
             env = {"ROUNDTRIP_PROGRESS": "0", "COLUMNS": "160"}
             result = CliRunner().invoke(app, words[1:], env=env)
             assert result.exit_code == 0, (command, result.output)
-            printed = [_RUN_ID.sub("ID", line.rstrip()) for line in result.output.splitlines()]
+            seen = result.stderr if silenced else result.output  # > /dev/null leaves stderr
+            printed = [_RUN_ID.sub("ID", line.rstrip()) for line in seen.splitlines()]
         elif words[0] == "sqlite3":
             if shutil.which("sqlite3") is None:
                 continue  # the console's own shell; the views are tested in tests/test_store.py
