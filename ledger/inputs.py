@@ -145,8 +145,8 @@ def checked_web(
 ) -> Web:
     """A web from records, after the checks every web gets (limits, names, empty).
 
-    A leg dated outside the limits is refused here, before the legs become a frame: a book may
-    hold any date beancount takes (years 1 to 9999), and pandas' timestamps end in 2262.
+    A leg or price dated outside the limits is refused here, before the legs become a frame: a
+    book may hold any date beancount takes (years 1 to 9999), and pandas' timestamps end in 2262.
     """
     from ledger.legs_frame import frame_of_legs
     from ledger.limits import MAX_DATE, MIN_DATE
@@ -161,6 +161,17 @@ def checked_web(
             ),
         ]
         legs = tuple(leg for leg in legs if MIN_DATE <= leg.date <= MAX_DATE)
+    # Price marks are held to the same dates, as a deals file's are.
+    errors = [
+        *errors,
+        *(
+            LedgerError(
+                p.filename, p.lineno, f"price of {p.commodity}: {date_limit_message(p.date)}"
+            )
+            for p in prices
+            if not MIN_DATE <= p.date <= MAX_DATE
+        ),
+    ]
     frame = frame_of_legs(legs)
     if not errors:
         errors = web_checks(frame, LedgerError(str(path), 0, empty))
