@@ -35,6 +35,8 @@ from ledger.cli_common import (
     TableOpt,
     ToOpt,
     UnitOpt,
+    say,
+    say_names,
 )
 from ledger.cli_common import Steps as _Steps
 from ledger.cli_common import check_table as _check_table
@@ -205,12 +207,10 @@ def book(
         if fmt is BookFormat.LEDGER
         else "book, commitments, forward view, netted view"
     )
-    typer.echo(
-        f"wrote the books of {len(books)} companies ({len(web.legs)} legs) to {out}/: {files}"
-    )
+    say(f"wrote the books of {len(books)} companies ({len(web.legs)} legs) to {out}/: {files}")
     per_company = len(written) // max(len(books), 1)
     for start in range(0, len(written), per_company):
-        typer.echo("  " + "  ".join(p.name for p in written[start : start + per_company]))
+        say_names([p.name for p in written[start : start + per_company]])
 
 
 @app.command()
@@ -261,7 +261,7 @@ def check(path: PathArg) -> None:
         if netted
         else "alone and with its commitments"
     )
-    typer.echo(
+    say(
         f"ok: {len(read.legs)} legs, {len(read.companies)} companies; every leg mirrored, "
         f"every book passes bean-check {checked}; "
         f"{ordinary} ordinary transaction{'s' if ordinary != 1 else ''} (not legs) left alone."
@@ -635,7 +635,7 @@ def _net_outputs(
 
         _emit(netting_html(data, drawing_edges(result), unit), out)
         return
-    _sheets_out(list(netting_sheets(data)), fmt, data, out, unit, "net", table)
+    _sheets_out(list(netting_sheets(data, unit)), fmt, data, out, unit, "net", table)
 
 
 @app.command()
@@ -775,7 +775,7 @@ def report(
         if stale:
             _err("stale reports: " + ", ".join(stale))
             raise typer.Exit(EXIT_FINDINGS)
-        typer.echo(f"{out}/ is current.")
+        say(f"{out}/ is current.")
         return
     try:
         files = build_reports(books, unit)
@@ -786,7 +786,7 @@ def report(
         written = write_reports(files, out, inputs=[books])
     except BadInput as error:
         _fail(error.errors)
-    typer.echo(f"wrote {len(written)} reports to {out}/")
+    say(f"wrote {len(written)} reports to {out}/")
 
 
 @app.command()
@@ -812,7 +812,7 @@ def simulate(
         write_legs_parquet(frame, out)
     else:
         write_web_csv(frame, out)
-    typer.echo(f"wrote {legs} legs over {companies} companies to {out}")
+    say(f"wrote {legs} legs over {companies} companies to {out}")
 
 
 # typer vendors its own click; its UsageError is the base of the public typer.BadParameter.

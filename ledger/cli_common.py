@@ -39,6 +39,29 @@ def console() -> Console:
     return Console(width=int(columns) if columns.isdigit() else 160, highlight=False)
 
 
+def say(text: str) -> None:
+    """A sentence to stdout, wrapped between words at the console's width (see :func:`console`)."""
+    from ledger.terminal import wrap
+
+    for line in wrap(text, console().width):
+        typer.echo(line)
+
+
+def say_names(names: list[str], indent: str = "  ") -> None:
+    """File names to stdout, two spaces apart, as many to a line as the console's width holds.
+
+    A line that continues the names is indented twice, so the groups stay apart.
+    """
+    width, line, lead = console().width, "", indent
+    for name in names:
+        if line and len(lead) + len(line) + 2 + len(name) > width:
+            typer.echo(lead + line)
+            line, lead = "", indent * 2
+        line = f"{line}  {name}" if line else name
+    if line:
+        typer.echo(lead + line)
+
+
 def err(message: str) -> None:
     """One line on stderr (never stdout, which may be a JSON or CSV document)."""
     typer.echo(message, err=True)

@@ -31,9 +31,11 @@ commitments file), so ``fava out/<slug>.eliminations.beancount`` opens the nette
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -289,19 +291,49 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
+_TITLE_RE = re.compile(r'^option\s+"title"\s+"((?:[^"\\]|\\.)*)"', re.M)
+
+
+def _titled_stems(books: Path) -> dict[str, str]:
+    """``{title: file stem}`` of the books of a folder whose file is not named for its company.
+
+    A hand-written book may be called anything (``Alpha ledger 2025.beancount``); its
+    ``option "title"`` names the company (:mod:`ledger.books_read`).
+    """
+    from ledger.books_read import book_sets
+
+    stems: dict[str, str] = {}
+    for book_set in book_sets(books)[0]:
+        found = _TITLE_RE.search(book_set.book.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            title = re.sub(r"\\(.)", r"\1", found[1])
+            stems.setdefault(title, book_set.book.name.removesuffix(BOOK_SUFFIX))
+    return stems
+
+
 def _includes(
-    company: Company, result: NettingResult, books: Path | None, out_dir: Path
+    company: Company,
+    result: NettingResult,
+    books: Path | None,
+    out_dir: Path,
+    titled: Callable[[], dict[str, str]],
 ) -> list[str]:
-    """The company's files the eliminations apply to, relative to ``out_dir``, if known."""
+    """The company's files the eliminations apply to, relative to ``out_dir``, if known.
+
+    ``titled``: the folder's ``{title: stem}``, asked only when no book is named for the company.
+    """
     if books is None:
         return []
     slug = book_slug(company)
-    suffixes = [BOOK_SUFFIX]
-    if result.graph.basis is not Basis.REALIZED:
-        suffixes.append(COMMITMENTS_SUFFIX)
-    paths = [books / (slug + suffix) for suffix in suffixes]
-    if not all(path.is_file() for path in paths):
+    if not (books / (slug + BOOK_SUFFIX)).is_file() and books.is_dir():
+        slug = titled().get(company, slug)
+    book, commitments = books / (slug + BOOK_SUFFIX), books / (slug + COMMITMENTS_SUFFIX)
+    if not book.is_file():
         return []
+    # A hand-written book may keep its contracted and announced legs in itself (no commitments).
+    paths = [book]
+    if result.graph.basis is not Basis.REALIZED and commitments.is_file():
+        paths.append(commitments)
     return [os.path.relpath(path.absolute(), out_dir.absolute()) for path in paths]
 
 
@@ -344,8 +376,9 @@ def elimination_files(
     """
     entries = eliminations(result, legs)
     files: dict[str, str] = {}
+    titled = functools.cache(lambda: _titled_stems(books) if books is not None else {})
     for figures in result.companies:
-        includes = _includes(figures.company, result, books, out_dir) if out_dir else []
+        includes = _includes(figures.company, result, books, out_dir, titled) if out_dir else []
         files[book_slug(figures.company) + ELIMINATIONS_SUFFIX] = eliminations_text(
             figures.company, result, entries.get(figures.company, []), includes
         )

@@ -143,10 +143,35 @@ def checked_web(
     source: str,
     empty: str,
 ) -> Web:
-    """A web from records, after the checks every web gets (limits, names, empty)."""
-    from ledger.legs_frame import frame_of_legs
-    from ledger.validate import web_checks
+    """A web from records, after the checks every web gets (limits, names, empty).
 
+    A leg or price dated outside the limits is refused here, before the legs become a frame: a
+    book may hold any date beancount takes (years 1 to 9999), and pandas' timestamps end in 2262.
+    """
+    from ledger.legs_frame import frame_of_legs
+    from ledger.limits import MAX_DATE, MIN_DATE
+    from ledger.validate import date_limit_message, web_checks
+
+    if far := [leg for leg in legs if not MIN_DATE <= leg.date <= MAX_DATE]:
+        errors = [
+            *errors,
+            *(
+                LedgerError(leg.filename, leg.lineno, date_limit_message(leg.date), leg.deal)
+                for leg in far
+            ),
+        ]
+        legs = tuple(leg for leg in legs if MIN_DATE <= leg.date <= MAX_DATE)
+    # Price marks are held to the same dates, as a deals file's are.
+    errors = [
+        *errors,
+        *(
+            LedgerError(
+                p.filename, p.lineno, f"price of {p.commodity}: {date_limit_message(p.date)}"
+            )
+            for p in prices
+            if not MIN_DATE <= p.date <= MAX_DATE
+        ),
+    ]
     frame = frame_of_legs(legs)
     if not errors:
         errors = web_checks(frame, LedgerError(str(path), 0, empty))

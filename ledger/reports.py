@@ -62,7 +62,9 @@ def _netting_files(web: Web, stem: str, *, html: bool, unit: Unit) -> dict[str, 
                 data["sensitivity"] = rests_on.to_json_dict()
             name = f"{stem}-{method.value}-{basis.value}"
             title = f"Netting of {web.path.name}/ — method {method.value}, basis {basis.value}"
-            files[f"{name}.md"] = render_markdown(netting_sheets(data), heading=title, unit=unit)
+            files[f"{name}.md"] = render_markdown(
+                netting_sheets(data, unit), heading=title, unit=unit
+            )
             files[f"{name}.json"] = render_json(data)
             if html and method is Method.MAX:
                 files[f"{name}.html"] = netting_html(data, drawing_edges(result), unit)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.render import Sheet, Unit, money
+from ledger.units import amount_text
 
 __all__ = ["sensitivity_sheets"]
 
@@ -43,11 +44,10 @@ def _removal_sheet(data: dict[str, Any], unit: Unit) -> Sheet:
         )
         for r in data["removals"]
     )
-    total = money(Decimal(data["total"]), unit=unit)
-    moves = [
-        f"{r['label']} ({money(Decimal(r['change']), unit=Unit.BILLIONS)}B)"
-        for r in data["rests_on"]
-    ]
+    # Prose names its unit (the table's when the user gave one), so it reads the same whatever
+    # unit the renderer picks for the table: 140.00 stays 140.00, 153.55 B stays 153.55 B.
+    total = amount_text(Decimal(data["total"]), unit)
+    moves = [f"{r['label']} ({amount_text(Decimal(r['change']), unit)})" for r in data["rests_on"]]
     which = "it" if len(moves) == 1 else "any one of them"
     rests = (
         f"The headline rests on {', '.join(moves)}: remove {which} and it moves by a tenth or more."

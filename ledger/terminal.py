@@ -9,8 +9,9 @@ that lays itself out at the width it is printed at. The rules, in order:
 2. Figures stay whole: a number never wraps; text in a numeric column (``n/a: no revenue
    booked``) wraps between words.
 3. Figures adapt. With ``auto`` (no ``--unit``) the amounts are shown exactly if the table
-   fits, else in K, M or B, the first that fits, and a note says so; a unit the user gave is
-   kept. Amounts are rounded so that printed parts add up to printed totals
+   fits, else in K, M or B, the first that fits, and a note says so; when none fits, the unit
+   that needs the fewest panels (item 4), the smaller on a tie; a unit the user gave is kept.
+   Amounts are rounded so that printed parts add up to printed totals
    (:func:`ledger.render.display_sheet`).
 4. A table still too wide is split into panels of columns, each repeating the leading name
    columns (like a wide data frame printed in a terminal).
@@ -301,7 +302,8 @@ class SheetView:
     def fitting_unit(self, width: int) -> Unit:
         """The unit the sheet is shown in at ``width``.
 
-        The given one, or with ``auto`` the smallest that fits (B when none does).
+        The given one, or with ``auto`` the smallest that fits (when none does, the one that
+        needs the fewest panels, the smaller on a tie).
         """
         return self.layout(width)[2]
 
@@ -322,6 +324,9 @@ class SheetView:
         if not has_amounts:
             units = [units[0] if asked is not Unit.AUTO else Unit.ONE]
         chosen, columns, fits = units[-1], [], False
+        # When no unit fits, the one that needs the fewest panels, the smaller on a tie: a larger
+        # unit that saves no panel would only round small figures away (149.21 -> 0.00 B).
+        narrowest: tuple[int, Unit, list[_Column]] | None = None
         for unit in units:
             if unit not in self._shown:
                 self._shown[unit] = display_sheet(self.sheet, unit)
@@ -331,6 +336,11 @@ class SheetView:
             if _allocate(columns, width):
                 fits = True
                 break
+            need = len(_panels(columns, width))
+            if narrowest is None or need < narrowest[0]:
+                narrowest = (need, unit, columns)
+        if not fits and narrowest is not None:
+            _, chosen, columns = narrowest
         if fits:
             tables = [_table(self.sheet.title, columns, self.names)]
         else:

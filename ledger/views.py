@@ -241,7 +241,7 @@ def netting_html(
         "The deal web: arrows that carry circular money are coloured",
         prefix=charts.symbol(currency),
     )
-    sheets = list(netting_sheets(data))
+    sheets = list(netting_sheets(data, unit))
     meta = (
         f"method {data['method']} · basis {data['basis']} · "
         f"period {period_text(data['period'])} · total circular "

@@ -15,12 +15,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import shlex
 from pathlib import Path
 
 import mdcheck
 import pytest
+from typer.testing import CliRunner
 
-from ledger import deals, legs_csv, limits
+from ledger import accounts, deals, legs_csv, limits
+from ledger.cli import app
 from ledger.deals import TEMPLATES, read_deals
 from ledger.legs_csv import read_legs_csv, write_legs_csv
 from ledger.model import KIND_CLASS, FlowClass, Kind, Status, flow_class, format_errors
@@ -233,3 +237,147 @@ def test_every_link_of_a_page_exists(page):
 def test_every_roundtrip_command_of_a_page_parses(page):
     commands = mdcheck.roundtrip_commands(page.read_text(encoding="utf-8"))
     assert {c: mdcheck.parse_problem(c) for c in commands} == dict.fromkeys(commands)
+
+
+SCHEMAS = sorted((REPO / "ledger" / "schemas").glob("*.schema.json"))
+#: The shipped data: deals files and the books made from them (their notes reach every output).
+DATA = sorted(
+    p for p in (REPO / "books").rglob("*") if p.suffix in (".yaml", ".beancount") and p.is_file()
+)
+
+
+@pytest.mark.parametrize("page", PAGES + SCHEMAS + DATA, ids=lambda p: p.name)
+def test_no_page_schema_or_book_refers_to_the_unshipped_spec(page):
+    """The spec the project was built from is not shipped: a user cannot look up its sections."""
+    text = page.read_text(encoding="utf-8")
+    assert "SPEC" not in text and "§" not in text
+
+
+# -- hand-written books --------------------------------------------------------------------------
+
+BOOKS_DOC = (DOCS / "books.md").read_text(encoding="utf-8")
+_BOOK_NAME = re.compile(r"; (\w+/[\w.-]+\.beancount)\n")
+
+
+def _book_files() -> dict[str, str]:
+    """Every ```beancount block of the books page that starts ``; folder/file.beancount``."""
+    files = {}
+    for block in mdcheck.blocks(BOOKS_DOC):
+        if block.lang == "beancount" and (name := _BOOK_NAME.match(block.text)):
+            files[name[1]] = block.text
+    return files
+
+
+def _console(text: str) -> list[tuple[str, list[str]]]:
+    """The ``$ roundtrip ...`` lines of a page's console blocks, each with the lines under it."""
+    found: list[tuple[str, list[str]]] = []
+    for block in mdcheck.blocks(text):
+        if block.lang != "console":
+            continue
+        for line in block.text.splitlines():
+            if line.startswith("$ "):
+                found.append((line[2:], []))
+            elif found:
+                found[-1][1].append(line)
+    return found
+
+
+def test_the_books_page_has_a_good_and_a_wrong_pair_of_books():
+    folders = {name.split("/")[0] for name in _book_files()}
+    assert folders == {"mine", "wrong"}
+    assert len(_console(BOOKS_DOC)) >= 4
+
+
+@pytest.mark.parametrize(("command", "shown"), _console(BOOKS_DOC), ids=lambda c: str(c)[:60])
+def test_a_books_example_prints_what_the_page_shows(command, shown, in_tmp):
+    """The page's books, written as shown (comment line included: line numbers match), and each
+    command run on them; the errors of the wrong pair included (they go to stderr)."""
+    for name, text in _book_files().items():
+        Path(name).parent.mkdir(exist_ok=True)
+        Path(name).write_text(text, encoding="utf-8")
+    words = shlex.split(command)
+    assert words[0] == "roundtrip"
+    # The width of a wide terminal: the lines shown are not wrapped.
+    result = CliRunner().invoke(app, words[1:], env={"ROUNDTRIP_PROGRESS": "0", "COLUMNS": "160"})
+    assert result.exit_code in (0, 2), result.output
+    assert [line.rstrip() for line in result.output.splitlines()] == shown
+
+
+def test_the_postings_table_is_the_chart_of_accounts():
+    (table,) = [
+        rows for marker, _, rows in mdcheck.marked_tables(BOOKS_DOC) if marker == "postings"
+    ]
+    assert sorted(mdcheck.code_names(row[0])[0] for row in table) == sorted(k.value for k in Kind)
+    for row in table:
+        kind = Kind(mdcheck.code_names(row[0])[0])
+        payee = " / ".join(mdcheck.code_names(row[1]))
+        payer = [
+            " / ".join(pair) for pair in zip(*[iter(mdcheck.code_names(row[2]))] * 2, strict=True)
+        ]
+        assert payee == " / ".join(accounts.payee_accounts(kind, "X"))
+        expected = [" / ".join(accounts.payer_accounts(kind, "X"))]
+        if kind is Kind.SALE:
+            expected.append(" / ".join(accounts.payer_accounts(kind, "X", capex=True)))
+        assert payer == expected
+
+
+def test_the_metadata_table_lists_every_kind_and_status():
+    rows = {row[0]: row for row in _metadata_rows()}
+    assert sorted(mdcheck.code_names(rows["`kind`"][2])) == sorted(k.value for k in Kind)
+    statuses = [s for s in mdcheck.code_names(rows["`status`"][2]) if s not in "*!"]
+    assert sorted(statuses) == sorted(s.value for s in Status)
+
+
+def _metadata_rows() -> list[list[str]]:
+    table = BOOKS_DOC.split("**What a leg carries.**", 1)[1].split("\n\n", 2)[1]
+    lines = table.splitlines()[2:]
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines]
+
+
+# -- the store page's session --------------------------------------------------------------------
+
+STORE_SESSION = _console((DOCS / "store.md").read_text(encoding="utf-8"))
+_RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
+
+
+def _readme_store_session() -> list[tuple[str, list[str]]]:
+    """The README's store session: the ```text block of its **Store.** paragraph."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("**Store.**", 1)[1].split("```text\n", 1)[1].split("```\n", 1)[0]
+    return _console(f"```console\n{block}```\n")
+
+
+@pytest.mark.parametrize(
+    "session", [STORE_SESSION, _readme_store_session()], ids=["docs-store", "readme-store"]
+)
+def test_the_store_page_session_prints_what_it_shows(session, tmp_path, monkeypatch):
+    """docs/store.md's session (and the README's), run in a scratch folder holding a copy of
+    books/ as they say: each roundtrip command (stdout and stderr as a terminal shows them; a
+    run's random id aside) and, where the sqlite3 shell is installed, each query of the views."""
+    import shutil
+    import subprocess
+
+    assert len(session) >= 4
+    shutil.copytree(REPO / "books", tmp_path / "books")
+    monkeypatch.chdir(tmp_path)
+    for command, shown in session:
+        command = command.split("  #", 1)[0].strip()  # a comment after the command
+        command, silenced = command.removesuffix(" > /dev/null"), command.endswith(" > /dev/null")
+        line, _, tail = command.partition(" | tail -")
+        words = shlex.split(line)
+        if words[0] == "roundtrip":
+            env = {"ROUNDTRIP_PROGRESS": "0", "COLUMNS": "160"}
+            result = CliRunner().invoke(app, words[1:], env=env)
+            assert result.exit_code == 0, (command, result.output)
+            seen = result.stderr if silenced else result.output  # > /dev/null leaves stderr
+            printed = [_RUN_ID.sub("ID", line.rstrip()) for line in seen.splitlines()]
+        elif words[0] == "sqlite3":
+            if shutil.which("sqlite3") is None:
+                continue  # the console's own shell; the views are tested in tests/test_store.py
+            done = subprocess.run(words, capture_output=True, text=True, check=True)
+            printed = [line.rstrip() for line in done.stdout.splitlines()]
+        else:
+            raise AssertionError(f"docs/store.md runs {words[0]}: not checked here")
+        if tail:
+            printed = printed[-int(tail) :]
+        assert printed == [_RUN_ID.sub("ID", line.rstrip()) for line in shown], command

@@ -273,3 +273,32 @@ def test_check_gives_the_same_problems_with_its_standalone_checks_in_a_second_pr
     monkeypatch.setattr(books_read, "PARALLEL_BOOKS", 1)
     monkeypatch.setattr(books_read.os, "cpu_count", lambda: 2)
     assert here and check_books(tmp_path) == here
+
+
+def test_eliminations_include_a_hand_written_book_whatever_its_file_is_called(tmp_path):
+    """A hand-written book is named by its title, not its file, and may keep its contracted
+    legs in itself: its eliminations include it and load with it (the other book too)."""
+    legs = [
+        leg("stake", "A", "B", "equity", "100"),
+        leg("back", "B", "A", "sale", "60", status=Status.CONTRACTED),
+    ]
+    books = tmp_path / "books"
+    write_books(legs, books)
+    # One file per company, as a person keeps it: the commitments moved into the book itself.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for slug, name in (("a", "A ledger 2025"), ("b", "b")):
+        text = (books / f"{slug}.beancount").read_text()
+        commitments = (books / f"{slug}.commitments.beancount").read_text()
+        (mine / f"{name}.beancount").write_text(text + "\n" + commitments)
+    assert check_books(mine) == ()
+    result = net(build_flow_graph(legs, basis=Basis.CONTRACTED))
+    paths = write_eliminations(result, legs, tmp_path / "out", mine)
+    texts = {path.name: path.read_text() for path in paths}
+    assert 'include "../mine/A ledger 2025.beancount"\n' in texts["a.eliminations.beancount"]
+    assert 'include "../mine/b.beancount"\n' in texts["b.eliminations.beancount"]
+    for path in paths:
+        entries, errors, _ = load([path])
+        assert errors == (), path
+    entries, _, _ = load([tmp_path / "out" / "a.eliminations.beancount"])
+    assert -income(entries, "Income:Circular:") == Decimal("60.00")

@@ -141,3 +141,17 @@ def test_a_bad_sensitivity_count_is_refused(triangle):
     result = runner.invoke(app, ["net", str(triangle), "--sensitivity", "many"])
     assert result.exit_code == 2
     assert "--sensitivity takes a number >= 0 or auto" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], "The headline rests on buy (-70.00)"),
+        (["--unit", "K"], "The headline rests on buy (-0.07 K)"),
+    ],
+)
+def test_the_notes_give_amounts_in_a_unit_they_name(triangle, args, expected):
+    """A web of dollars is not 'moved by -0.00B': the notes' amounts read as the table's do."""
+    result = runner.invoke(app, ["net", str(triangle), "--format", "md", *args])
+    assert expected in result.output
+    assert "B)" not in result.output

@@ -120,6 +120,35 @@ def test_no_cell_holds_a_broken_name(output):
         )
 
 
+#: The verbs that print sentences and file lists rather than tables (each into a folder of its
+#: own per width, so that every run writes afresh).
+PROSE_VERBS = {
+    "check": lambda out: ["check", BOOKS],
+    "check deals": lambda out: ["check", BOOKS / "deals.yaml"],
+    "book": lambda out: ["book", BOOKS / "deals.yaml", "--out", out / "books"],
+    "report": lambda out: ["report", "--books", BOOKS, "--out", out / "reports"],
+    "simulate": lambda out: ["simulate", "--companies", 5, "--legs", 20, "--out", out / "w.csv"],
+}
+
+
+@pytest.mark.parametrize("verb", list(PROSE_VERBS))
+def test_the_other_verbs_wrap_their_sentences_at_every_width(verb, tmp_path, monkeypatch):
+    """What check, book, report and simulate say fits the terminal, broken between words: at
+    every width the same words in the same order."""
+    monkeypatch.chdir(tmp_path)  # the folders they write are named as a user names them: 80/books
+    said = {}
+    for width in WIDTHS:
+        out = Path(str(width))
+        out.mkdir()
+        args = [str(a) for a in PROSE_VERBS[verb](out)]
+        result = CliRunner().invoke(app, args, env={"COLUMNS": str(width)})
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert max(cell_len(line) for line in lines) <= width, (width, result.stdout)
+        said[width] = result.stdout.replace(str(out), "OUT").split()
+    assert said[80] == said[100] == said[160]
+
+
 def test_net_shows_every_company_as_a_row_at_every_width(width):
     text = printed(VERBS["net"], width)
     first = {re.split(r"\s{2,}", line.strip())[0].removesuffix(" *") for line in text.splitlines()}
@@ -235,3 +264,13 @@ def test_sheets_of_one_command_share_one_unit():
     small = Sheet("Small", ("company", "x"), (("A", money(Decimal("5"))),), frozenset({"x"}))
     text = render(SheetsView([SHEET, small]), 34)
     assert text.count("Amounts in millions (M)") == 2 and "0.00" in text
+
+
+def test_a_table_that_fits_in_no_unit_keeps_its_figures_when_a_larger_unit_saves_no_panel():
+    """The triangle's losses are dollars: at 80 columns the loss table needs two panels in any
+    unit, so billions would only print every loss as 0.00 beside Nvidia's 149.2% of revenue."""
+    args = ["audit", REPO / "tests" / "fixtures" / "examples" / "triangle.csv", "--fail", "OpenAI"]
+    text = printed(args, 80)
+    nvidia = next(line for line in text.splitlines() if line.startswith("Nvidia "))
+    assert nvidia.split()[1:] == ["49.20", "0.00", "100.00", "149.20"]
+    assert "Amounts in" not in text.split("Conventions", 1)[0]

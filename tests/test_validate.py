@@ -92,3 +92,42 @@ def test_web_checks_refuse_a_leg_above_the_limit_from_any_source() -> None:
     leg = Leg(date(2025, 1, 1), "a", 1, "X", "Y", Kind.SALE, Decimal("1e14"), lineno=3)
     (error,) = web_checks(frame_of_legs([leg]))
     assert "above the largest amount of one leg" in error.message
+
+
+@pytest.mark.parametrize("day", ["1600-03-15", "2300-03-15", "9999-12-31"])
+def test_every_verb_refuses_a_book_leg_dated_outside_the_limits_alike(
+    tmp_path: Path, day: str
+) -> None:
+    """beancount takes years 1 to 9999 and pandas' timestamps end in 2262: a book's leg dated
+    outside 1900..2199 is one line at its transaction (the payer's), not an internal error."""
+    books = _two_books(tmp_path, day)
+    assert_every_verb_refuses(
+        books, tmp_path, f"{books / 'b.beancount'}:4: date {day} is outside 1900-01-01..2199-12-31"
+    )
+
+
+def _two_books(tmp_path: Path, day: str, after: str = "") -> Path:
+    """A's and B's books holding one sale dated ``day``; ``after`` ends A's book."""
+    books = tmp_path / "mine"
+    books.mkdir()
+    for company, other, accounts in (
+        ("A", "B", ("Assets:Cash", "Income:Sales:B")),
+        ("B", "A", ("Expenses:Purchases:A", "Assets:Cash")),
+    ):
+        (books / f"{company.lower()}.beancount").write_text(
+            f'option "title" "{company}"\nplugin "beancount.plugins.auto_accounts"\n\n'
+            f'{day} * "{other}" "a leg"\n'
+            f'  deal: "far"\n  leg: 1\n  counterparty: "{other}"\n'
+            f'  kind: "sale"\n  status: "realized"\n'
+            f"  {accounts[0]}  10.00 USD\n  {accounts[1]}  -10.00 USD\n"
+            + (after if company == "A" else ""),
+            encoding="utf-8",
+        )
+    return books
+
+
+def test_every_verb_refuses_a_book_price_dated_outside_the_limits_alike(tmp_path: Path) -> None:
+    """A price mark of a book is held to the dates a deals file's prices are."""
+    books = _two_books(tmp_path, "2025-01-01", "\n2300-01-01 price XYZ 40 USD\n")
+    where = f"{books / 'a.beancount'}:13"
+    assert_every_verb_refuses(books, tmp_path, f"{where}: price of XYZ: date 2300-01-01 is outside")

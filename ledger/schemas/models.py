@@ -165,7 +165,7 @@ class EdgeValueModel(_Model):
 
 
 class SensitivityModel(_Model):
-    """What a headline figure rests on (SPEC §4, ``ledger.sensitivity``).
+    """What a headline figure rests on (``ledger.sensitivity``).
 
     The figure solved again without each of the largest estimated legs and deals (legs with
     External are not tried), and, for netting, the marginal value of the busiest edges.
