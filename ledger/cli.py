@@ -47,6 +47,7 @@ from ledger.cli_common import err as _err
 from ledger.cli_common import fail as _fail
 from ledger.cli_common import open_store as _store
 from ledger.cli_common import period_of as _period
+from ledger.cli_common import print_view as _print_view
 from ledger.cli_common import progress_bar as _progress_bar
 from ledger.cli_common import read_input as _read
 from ledger.cli_common import sheets_out as _sheets_out
@@ -294,7 +295,7 @@ def load(path: PathArg, db: DbOpt = None) -> None:
     from ledger.terminal import SheetView
     from ledger.views import load_sheet
 
-    _console().print(SheetView(load_sheet(summary.as_dict(), f"Loaded {path} into {where}")))
+    _print_view(SheetView(load_sheet(summary.as_dict(), f"Loaded {path} into {where}")))
     if not summary.changed:
         typer.echo("nothing changed: these legs were already loaded.")
 

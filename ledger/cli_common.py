@@ -39,6 +39,22 @@ def console() -> Console:
     return Console(width=int(columns) if columns.isdigit() else 160, highlight=False)
 
 
+def print_view(renderable: Any) -> None:
+    """Print a table view to stdout; off a terminal without the padding rich adds to each line.
+
+    Rich pads every line of a table to its width; in a file or a pipe those trailing spaces are
+    noise to ``diff``, ``grep`` and version control.
+    """
+    out = console()
+    if out.is_terminal:
+        out.print(renderable)
+        return
+    with out.capture() as captured:
+        out.print(renderable)
+    sys.stdout.write("".join(f"{line.rstrip()}\n" for line in captured.get().splitlines()))
+    sys.stdout.flush()
+
+
 def say(text: str) -> None:
     """A sentence to stdout, wrapped between words at the console's width (see :func:`console`)."""
     from ledger.terminal import wrap
@@ -188,7 +204,7 @@ def sheets_out(
     if fmt is Format.TABLE and out is None:
         from ledger.terminal import SheetsView
 
-        console().print(SheetsView(sheets, unit))
+        print_view(SheetsView(sheets, unit))
         return
     if fmt is Format.JSON:
         emit(render_json(json_data), out)

@@ -87,6 +87,12 @@ def test_every_line_fits_the_terminal(output):
     assert max(cell_len(line) for line in text.splitlines()) <= width
 
 
+def test_no_line_ends_in_padding_off_a_terminal(output):
+    """Piped into a file, a table's lines carry no trailing spaces (noise to diff and grep)."""
+    _, _, text = output
+    assert [line for line in text.splitlines() if line != line.rstrip()] == []
+
+
 def test_nothing_is_cut_with_an_ellipsis(output):
     _, _, text = output
     assert "…" not in text
