@@ -542,7 +542,7 @@ def _commitment_chart(exposure_data: dict[str, Any]) -> tuple[str, str, str] | N
             ("commitments to pay", committed, charts.COMMITMENT),
         ],
         f"Commitments outstanding vs revenue ({exposure_data.get('currency', 'USD')})",
-        prefix=charts.symbol(exposure_data.get("currency", "USD")),
+        prefix=charts.symbol(exposure_data["currency"]),
     )
     caption = (
         "Each company's revenue and what it has committed to pay, with the commitment as a "
@@ -560,7 +560,7 @@ def _ranking_chart(ranking: dict[str, Any]) -> tuple[str, str, str] | None:
         [Decimal(r["loss_to_others"]) for r in rows],
         "Systemic impact: loss to the others if it fails",
         charts.FAILED,
-        prefix=charts.symbol(ranking.get("currency", "USD")),
+        prefix=charts.symbol(ranking["currency"]),
     )
     return (
         svg,
@@ -594,7 +594,7 @@ def _loss_chart(contagion: dict[str, Any]) -> tuple[str, str, str] | None:
             ),
         ],
         f"{scenario_title(contagion)}: what the others lose, by channel",
-        prefix=charts.symbol(contagion.get("currency", "USD")),
+        prefix=charts.symbol(contagion["currency"]),
     )
     caption = (
         f"Loss of each company {failed} harms: lost revenue, unpaid obligations, written-down "

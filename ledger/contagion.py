@@ -414,6 +414,7 @@ class ContagionReport:
     estimated_deals: tuple[str, ...]
     clearing: tuple[ClearingRow, ...]
     conventions: Conventions = Conventions()
+    currency: str = "USD"
 
     def loss_of(self, company: Company) -> CompanyLoss:
         """The row of one company.
@@ -434,6 +435,7 @@ class ContagionReport:
             "conventions": self.conventions.to_json_dict(),
             "period": self.period.as_dict(),
             "basis": self.basis.value,
+            "currency": self.currency,
             "loss_to_others": cents_text(self.loss_to_others),
             "external_loss": cents_text(self.external_loss),
             "defaults": [
@@ -573,6 +575,7 @@ def _report(
         estimated_deals=net.estimated_deals,
         clearing=_clearing_rows(net, clearings, failed, cut),
         conventions=net.conventions,
+        currency=net.currency,
     )
 
 
@@ -662,6 +665,7 @@ class SystemicRanking:
     exact: bool
     baseline_defaults: tuple[Company, ...] | None = None
     conventions: Conventions = Conventions()
+    currency: str = "USD"
 
     def __iter__(self) -> Iterator[SystemicImpact]:
         return iter(self.rows)
@@ -677,6 +681,7 @@ class SystemicRanking:
         return {
             "period": self.period.as_dict(),
             "basis": self.basis.value,
+            "currency": self.currency,
             "exact": self.exact,
             "conventions": self.conventions.to_json_dict(),
             "baseline_defaults": (
@@ -739,4 +744,6 @@ def systemic_ranking(
             if found is not None
         )
     )
-    return SystemicRanking(period, basis, tuple(rows), net.exact, defaults, net.conventions)
+    return SystemicRanking(
+        period, basis, tuple(rows), net.exact, defaults, net.conventions, net.currency
+    )

@@ -91,7 +91,7 @@ class Network:
     a payment on that obligation its creditor keeps (absent: all; ``None``: all everywhere).
     ``external_assets`` are the means of each node (see :mod:`ledger.conventions`);
     ``booked_cash`` and ``equipment`` what its book holds at ``as_of``; ``mostly_unbooked``
-    says its booked equity funds less than half of that.
+    says its booked equity funds less than half of that. ``currency`` is that of every amount.
     """
 
     nodes: tuple[Company, ...]
@@ -112,6 +112,7 @@ class Network:
     exact: bool
     estimated_deals: tuple[str, ...]
     conventions: Conventions
+    currency: str
 
     @property
     def external(self) -> int:
@@ -491,4 +492,5 @@ def build_network(
         exact=exact,
         estimated_deals=tuple(sorted(estimated)),
         conventions=conventions,
+        currency=flows.currency,
     )

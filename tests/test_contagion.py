@@ -401,6 +401,13 @@ def test_mixed_currencies_are_refused():
         simulate_failure(legs, (), "F")
 
 
+def test_a_failure_and_the_ranking_say_the_currency_of_their_amounts():
+    eur = partial(leg, currency="EUR")
+    legs = [eur("a", "F", "V", "sale", "30"), eur("b", "V", "F", "loan", "5", C)]
+    assert simulate_failure(legs, (), "F").to_json_dict()["currency"] == "EUR"
+    assert systemic_ranking(legs, ()).to_json_dict()["currency"] == "EUR"
+
+
 def test_exact_and_float_failure_reports_agree_to_the_cent():
     legs = [
         leg("f-v", "F", "V", "sale", "30"),

@@ -17,7 +17,7 @@ __all__ = ["DOCUMENT_NAMES", "SCHEMA_VERSION", "schema"]
 
 #: ``MAJOR.MINOR`` of every JSON document (``schema_version``): the writers and the models
 #: (:mod:`ledger.schemas.models`) both take it from here.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 #: The documents that have a schema: ``net``, ``audit``, ``show-<what>``.
 DOCUMENT_NAMES = ("net", "audit", "show-companies", "show-deals", "show-legs")

@@ -436,6 +436,7 @@ class Contagion(_Model):
     conventions: ConventionsModel = _desc("horizon, loss, baseline and means, with the date")
     period: PeriodModel = _desc("the period covered")
     basis: Basis
+    currency: str = _desc("the currency of every amount")
     loss_to_others: Money = _desc("the other web companies' total loss")
     external_loss: Money = _desc("what outsiders lose")
     defaults: list[DefaultRound]
@@ -467,6 +468,7 @@ class Ranking(_Model):
 
     period: PeriodModel = _desc("the period covered")
     basis: Basis
+    currency: str = _desc("the currency of every amount")
     exact: bool
     conventions: ConventionsModel = _desc("horizon, loss, baseline and means, with the date")
     baseline_defaults: list[Company] | None = _desc(
