@@ -66,7 +66,7 @@ from typing import Any, NamedTuple
 
 from beancount.core import data
 
-from ledger.accounts import Postings, Role, contingent, payee_accounts, payer_accounts
+from ledger.accounts import CASH, Postings, Role, contingent, payee_accounts, payer_accounts
 from ledger.books_load import load, loader_name, one_book_at_a_time
 from ledger.books_write import (
     BOOK_SUFFIX,
@@ -665,14 +665,15 @@ def _postings_side(entry: data.Transaction, fields: dict[str, Any], flagged: boo
     for posting in entry.postings:
         if posting.units is None or not isinstance(posting.units.number, Decimal):
             return f"posting to {posting.account} has no amount"
-        by_account.setdefault(posting.account, []).append(posting)
+        by_account.setdefault(_chart_account(posting.account), []).append(posting)
     match = next(
         ((r, c, acc) for r, c, acc in sides if set(by_account) == {acc.debit, acc.credit}), None
     )
     if match is None:
         payer = sides[0][2]
+        posted = sorted({posting.account for posting in entry.postings})
         return (
-            f"postings to {', '.join(sorted(by_account))} do not fit a {kind} leg with "
+            f"postings to {', '.join(posted)} do not fit a {kind} leg with "
             f"{counterparty}: the payer books {_pair(payer)}, the payee {_pair(sides[-1][2])}"
             + (" (or Assets:Equipment for a capitalised sale)" if kind is Kind.SALE else "")
         )
@@ -693,6 +694,22 @@ def _postings_side(entry: data.Transaction, fields: dict[str, Any], flagged: boo
     if found is not None and credited != number and not flagged:
         return f"transaction does not balance: {number} vs {-credited}"
     return role, number, currency, capex
+
+
+#: The asset accounts of the chart that are not cash: a leg's holding, never its payment.
+_NON_CASH_ASSETS = ("Assets:Equipment:", "Assets:Investments:", "Assets:Loans:", "Assets:Warrants:")
+
+
+def _chart_account(account: str) -> str:
+    """The chart's name for a leg's posting: any other asset account is the book's cash.
+
+    A company's own book pays from the bank accounts it keeps (``Assets:Bank:Checking``,
+    ``Assets:US:BofA:Checking``); roundtrip's books call that side ``Assets:Cash``. Only the
+    leg's other side names the counterparty, so that side alone must follow the chart.
+    """
+    if account.startswith("Assets:") and not account.startswith(_NON_CASH_ASSETS):
+        return CASH
+    return account
 
 
 def _debited(debit: list[data.Posting], leg: dict[str, Any], currency: str) -> Decimal | None | str:

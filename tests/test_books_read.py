@@ -335,6 +335,29 @@ def test_postings_off_the_chart_of_accounts_are_reported(tmp_path: Path) -> None
     assert "the payer books Assets:Investments:OpenAI / Assets:Cash" in error.message
 
 
+def test_a_leg_paid_from_the_books_own_bank_account_is_read_as_paid_in_cash(
+    hand_books: Path,
+) -> None:
+    """Nvidia pays for its OpenAI shares from its checking account: the same leg as from Cash."""
+    nvidia = hand_books / "nvidia.beancount"
+    before = read_books(hand_books).legs
+    text = nvidia.read_text()
+    nvidia.write_text(text.replace("Assets:Cash\n", "Assets:Bank:Checking\n", 1))
+    read = read_books(hand_books)
+    assert "Assets:Bank:Checking" in nvidia.read_text().split("First tranche")[1].split("\n\n")[0]
+    assert read.errors == ()
+    assert read.legs == before
+
+
+def test_a_leg_may_not_pay_from_an_asset_account_of_the_chart(tmp_path: Path) -> None:
+    """Equipment, investments, loans and warrants are holdings, never a leg's payment."""
+    nvidia = _book(tmp_path, "Nvidia", TINY)
+    _book(tmp_path, "OpenAI", TINY)
+    nvidia.write_text(nvidia.read_text().replace("\n  Assets:Cash", "\n  Assets:Loans:OpenAI", 1))
+    error = _only(check_books(tmp_path), "do not fit")
+    assert "postings to Assets:Investments:OpenAI, Assets:Loans:OpenAI" in error.message
+
+
 def test_an_undrawn_backstop_with_postings_is_reported(tmp_path: Path) -> None:
     promise = Leg(date(2025, 9, 15), "nv-cw", 1, "Nvidia", "CoreWeave", Kind.BACKSTOP, D("6.3"),
                   status=Status.CONTRACTED)  # fmt: skip
