@@ -240,8 +240,14 @@ def eliminations_text(
     result: NettingResult,
     transactions: Sequence[data.Transaction],
     includes: Sequence[str] = (),
+    plugins: Sequence[str] = (),
 ) -> str:
-    """The text of one company's eliminations file (rendered directly, byte-stable)."""
+    """The text of one company's eliminations file (rendered directly, byte-stable).
+
+    ``plugins``: the ``plugin`` lines of the included files, given again here because beancount
+    runs only the plugins of the file it loads (a hand-written book that lets
+    ``beancount.plugins.auto_accounts`` open its accounts would not load otherwise).
+    """
     graph = result.graph
     what = f"{result.method.value} netting, {graph.basis.value} basis, period {graph.period.label}"
     lines = [
@@ -254,6 +260,8 @@ def eliminations_text(
     else:
         lines.append("; Load it together with the company's book (include both from one file).")
     lines += ["", f'option "title" "{_escape(company)}: organic revenue ({what})"']
+    if plugins:
+        lines += ["", *plugins]
     if includes:
         lines += ["", *(f'include "{_escape(name)}"' for name in includes)]
     first: dict[str, date] = {}
@@ -292,6 +300,16 @@ def _escape(text: str) -> str:
 
 
 _TITLE_RE = re.compile(r'^option\s+"title"\s+"((?:[^"\\]|\\.)*)"', re.M)
+_PLUGIN_RE = re.compile(r'^plugin\s+"(?:[^"\\]|\\.)*"(?:[ \t]+"(?:[^"\\]|\\.)*")?', re.M)
+
+
+def _plugins(paths: Iterable[Path]) -> list[str]:
+    """The ``plugin`` directives of ``paths``, each once, in the order they first appear."""
+    found: dict[str, None] = {}
+    for path in paths:
+        for match in _PLUGIN_RE.finditer(path.read_text(encoding="utf-8", errors="replace")):
+            found.setdefault(match[0], None)
+    return list(found)
 
 
 def _titled_stems(books: Path) -> dict[str, str]:
@@ -311,19 +329,10 @@ def _titled_stems(books: Path) -> dict[str, str]:
     return stems
 
 
-def _includes(
-    company: Company,
-    result: NettingResult,
-    books: Path | None,
-    out_dir: Path,
-    titled: Callable[[], dict[str, str]],
-) -> list[str]:
-    """The company's files the eliminations apply to, relative to ``out_dir``, if known.
-
-    ``titled``: the folder's ``{title: stem}``, asked only when no book is named for the company.
-    """
-    if books is None:
-        return []
+def _books_of(
+    company: Company, result: NettingResult, books: Path, titled: Callable[[], dict[str, str]]
+) -> list[Path]:
+    """The company's book (and commitments on a forward basis) in ``books``, if it is there."""
     slug = book_slug(company)
     if not (books / (slug + BOOK_SUFFIX)).is_file() and books.is_dir():
         slug = titled().get(company, slug)
@@ -334,7 +343,7 @@ def _includes(
     paths = [book]
     if result.graph.basis is not Basis.REALIZED and commitments.is_file():
         paths.append(commitments)
-    return [os.path.relpath(path.absolute(), out_dir.absolute()) for path in paths]
+    return paths
 
 
 def write_eliminations(
@@ -378,8 +387,10 @@ def elimination_files(
     files: dict[str, str] = {}
     titled = functools.cache(lambda: _titled_stems(books) if books is not None else {})
     for figures in result.companies:
-        includes = _includes(figures.company, result, books, out_dir, titled) if out_dir else []
-        files[book_slug(figures.company) + ELIMINATIONS_SUFFIX] = eliminations_text(
-            figures.company, result, entries.get(figures.company, []), includes
+        company = figures.company
+        included = _books_of(company, result, books, titled) if out_dir and books else []
+        includes = [os.path.relpath(p.absolute(), Path(out_dir).absolute()) for p in included]
+        files[book_slug(company) + ELIMINATIONS_SUFFIX] = eliminations_text(
+            company, result, entries.get(company, []), includes, _plugins(included)
         )
     return files

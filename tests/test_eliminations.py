@@ -16,7 +16,7 @@ import pytest
 from beancount.core import data
 
 from ledger.books_load import load
-from ledger.books_read import check_books
+from ledger.books_read import check_books, read_books
 from ledger.books_write import write_books
 from ledger.eliminations import (
     ELIMINATION_FLAG,
@@ -302,3 +302,69 @@ def test_eliminations_include_a_hand_written_book_whatever_its_file_is_called(tm
         assert errors == (), path
     entries, _, _ = load([tmp_path / "out" / "a.eliminations.beancount"])
     assert -income(entries, "Income:Circular:") == Decimal("60.00")
+
+
+HAND_A = """\
+option "title" "A"
+plugin "beancount.plugins.auto_accounts"
+
+2025-02-01 * "B" "Sale to B" ^deal-ab
+  deal: "ab"
+  leg: 1
+  counterparty: "B"
+  kind: "sale"
+  status: "realized"
+  Assets:Bank:Checking   100.00 USD
+  Income:Sales:B        -100.00 USD
+
+2025-03-01 * "B" "Cloud from B" ^deal-ba
+  deal: "ba"
+  leg: 1
+  counterparty: "B"
+  kind: "cloud"
+  status: "realized"
+  Expenses:Cloud:B        40.00 USD
+  Assets:Bank:Checking
+"""
+
+HAND_B = """\
+option "title" "B"
+plugin "beancount.plugins.auto_accounts"
+
+2025-02-01 * "A" "Purchase from A" ^deal-ab
+  deal: "ab"
+  leg: 1
+  counterparty: "A"
+  kind: "sale"
+  status: "realized"
+  Expenses:Purchases:A   100.00 USD
+  Assets:Bank:Checking
+
+2025-03-01 * "A" "Cloud to A" ^deal-ba
+  deal: "ba"
+  leg: 1
+  counterparty: "A"
+  kind: "cloud"
+  status: "realized"
+  Assets:Bank:Checking    40.00 USD
+  Income:Cloud:A
+"""
+
+
+def test_eliminations_of_books_whose_plugin_opens_their_accounts_load_with_them(tmp_path):
+    """Beancount runs only the plugins of the file it loads: each eliminations file names its
+    book's own (here ``auto_accounts``, which opens every account the book uses)."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "a.beancount").write_text(HAND_A)
+    (mine / "b.beancount").write_text(HAND_B)
+    read = read_books(mine)
+    assert read.errors == ()
+    result = net(build_flow_graph(read.legs))
+    paths = write_eliminations(result, read.legs, tmp_path / "out", mine)
+    for path in paths:
+        assert 'plugin "beancount.plugins.auto_accounts"\n' in path.read_text()
+        _, errors, _ = load([path])
+        assert errors == (), (path, errors)
+    entries, _, _ = load([tmp_path / "out" / "a.eliminations.beancount"])
+    assert -income(entries, "Income:Circular:") == Decimal("40.00")
