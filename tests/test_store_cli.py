@@ -48,6 +48,11 @@ BAD_STORES: list[tuple[str, Callable[[Path], str], int, str]] = [
     ("missing-folder", lambda tmp: str(tmp / "no" / "x.db"), 2, "does not exist; create it"),
     ("not-a-database", lambda tmp: str(tmp / "web.csv"), 2, "is not a SQLite database"),
     ("not-a-url", lambda tmp: "nosuchdriver://x/y", 2, "not a database URL"),
+    # Databases and drivers SQLAlchemy knows but the store does not use: refused as a bad --db
+    # before any driver is imported (it was an internal ModuleNotFoundError).
+    ("mysql", lambda tmp: "mysql://root@127.0.0.1/test", 2, "SQLite or PostgreSQL through psycopg"),
+    ("pg-asyncpg", lambda tmp: "postgresql+asyncpg://root@127.0.0.1/test", 2,
+     "not postgresql+asyncpg"),
     ("pg-wrong-port", lambda tmp: "postgresql+psycopg://root@127.0.0.1:1/test", 1, "port 1"),
     ("pg-unknown-host", lambda tmp: "postgresql+psycopg://root@no-such-host.invalid/t", 1,
      "no-such-host.invalid"),

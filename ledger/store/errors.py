@@ -62,6 +62,30 @@ def _shown(db: str | None) -> str:
     return _url(db).render_as_string(hide_password=True)
 
 
+#: The databases a store can live in, by SQLAlchemy dialect, and the driver each must use.
+SUPPORTED_DRIVERS = {"sqlite": ("pysqlite",), "postgresql": ("psycopg",)}
+
+
+def _check_dialect(db: str | None) -> None:
+    """Refuse a URL of a database or driver the store does not support, before connecting.
+
+    Without this, a ``mysql://`` or ``postgresql+asyncpg://`` URL reached the driver's import
+    and ended as an internal error (``ModuleNotFoundError``) instead of a bad ``--db``.
+    """
+    url = _url(db)
+    backend, _, driver = url.drivername.partition("+")
+    if driver in SUPPORTED_DRIVERS.get(backend, ()) or (
+        backend in SUPPORTED_DRIVERS and not driver
+    ):
+        return
+    raise StoreError(
+        f"--db {_shown(db)}: not a database URL roundtrip can open: a store lives in SQLite or "
+        "PostgreSQL through psycopg (sqlite:///file.db, a file path, or "
+        f"postgresql+psycopg://user@host:port/database), not {url.drivername}",
+        EXIT_INPUT,
+    )
+
+
 def _check_sqlite(path: Path, must_exist: bool) -> None:
     """Refuse a SQLite path that cannot be a store file, before touching the disk."""
     if path.is_dir():
@@ -134,6 +158,7 @@ def opened(db: str | None, *, must_exist: bool = False) -> Iterator[str]:
     from sqlalchemy.exc import SQLAlchemyError
 
     url = normalise_url(db)
+    _check_dialect(db)
     path = sqlite_path(db)
     created: list[Path] = []
     if path is not None:
