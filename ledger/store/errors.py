@@ -24,7 +24,7 @@ from sqlalchemy.engine import URL, make_url
 from ledger.model import RoundtripError
 from ledger.store.schema import normalise_url
 
-__all__ = ["EXIT_ENVIRONMENT", "EXIT_INPUT", "StoreError", "opened", "sqlite_path"]
+__all__ = ["EXIT_ENVIRONMENT", "EXIT_INPUT", "StoreError", "damaged", "opened", "sqlite_path"]
 
 EXIT_INPUT = 2
 EXIT_ENVIRONMENT = 1
@@ -48,6 +48,14 @@ def _url(db: str | None) -> URL:
             "postgresql+psycopg://user@host:port/database)",
             EXIT_INPUT,
         ) from None
+
+
+def damaged(what: str, where: str = "the store") -> StoreError:
+    """A store whose file or rows are damaged: one line, exit 1 (like SQLite's "malformed")."""
+    return StoreError(
+        f"cannot use {where}: it is damaged: {what}; load the input again into a new store",
+        EXIT_ENVIRONMENT,
+    )
 
 
 def sqlite_path(db: str | None) -> Path | None:
@@ -171,6 +179,12 @@ def opened(db: str | None, *, must_exist: bool = False) -> Iterator[str]:
         _remove(created)
         if isinstance(error, SQLAlchemyError | sqlite3.Error | _psycopg_error()):
             raise classify(error, db) from None
+        if path is not None and isinstance(error, UnicodeDecodeError):
+            # sqlite3 decodes the schema and every text value as UTF-8 and raises this, not
+            # one of its own errors, on a file whose bytes are damaged.
+            raise damaged(
+                f"text that is not UTF-8 ({error.reason})", f"the store at {_shown(db)}"
+            ) from None
         raise
 
 

@@ -84,6 +84,16 @@ def _day(value: Any) -> dt.date:
 
 
 def _leg(row: Any) -> Leg:
+    """The Leg of a stored row; a row no load could have written is a damaged store."""
+    try:
+        return _leg_of(row)
+    except (ValueError, TypeError, ArithmeticError) as error:
+        from ledger.store.errors import damaged
+
+        raise damaged(f"a leg row is not one roundtrip wrote ({error})") from None
+
+
+def _leg_of(row: Any) -> Leg:
     (day, deal, number, payer, payee, kind, cents, currency, status, estimate, note, source,
      units, commodity, capex) = row  # fmt: skip
     return Leg(
