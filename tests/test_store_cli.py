@@ -51,6 +51,9 @@ BAD_STORES: list[tuple[str, Callable[[Path], str], int, str]] = [
     # Databases and drivers SQLAlchemy knows but the store does not use: refused as a bad --db
     # before any driver is imported (it was an internal ModuleNotFoundError).
     ("mysql", lambda tmp: "mysql://root@127.0.0.1/test", 2, "SQLite or PostgreSQL through psycopg"),
+    # SQLite URI options: pysqlite printed a SAWarning as Python source, or opened another file.
+    ("sqlite-options", lambda tmp: f"sqlite:///{tmp}/x.db?mode=ro&uri=true", 2,
+     "a SQLite store takes no options after '?' (mode, uri)"),
     ("pg-asyncpg", lambda tmp: "postgresql+asyncpg://root@127.0.0.1/test", 2,
      "not postgresql+asyncpg"),
     ("pg-wrong-port", lambda tmp: "postgresql+psycopg://root@127.0.0.1:1/test", 1, "port 1"),

@@ -85,6 +85,14 @@ def _check_dialect(db: str | None) -> None:
     if driver in SUPPORTED_DRIVERS.get(backend, ()) or (
         backend in SUPPORTED_DRIVERS and not driver
     ):
+        if backend == "sqlite" and url.query:
+            # pysqlite ignores them with a SAWarning (printed as Python source) unless uri=true,
+            # and with uri=true it opens another file than the path checked here.
+            raise StoreError(
+                f"--db {_shown(db)}: a SQLite store takes no options after '?' "
+                f"({', '.join(sorted(url.query))}); give the file's path alone",
+                EXIT_INPUT,
+            )
         return
     raise StoreError(
         f"--db {_shown(db)}: not a database URL roundtrip can open: a store lives in SQLite or "
