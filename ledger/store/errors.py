@@ -52,10 +52,12 @@ def _url(db: str | None) -> URL:
 
 def damaged(what: str, where: str = "the store") -> StoreError:
     """A store whose file or rows are damaged: one line, exit 1 (like SQLite's "malformed")."""
-    return StoreError(
+    error = StoreError(
         f"cannot use {where}: it is damaged: {what}; load the input again into a new store",
         EXIT_ENVIRONMENT,
     )
+    error.damage = what  # type: ignore[attr-defined]  # placed by :func:`opened`
+    return error
 
 
 def sqlite_path(db: str | None) -> Path | None:
@@ -187,6 +189,12 @@ def opened(db: str | None, *, must_exist: bool = False) -> Iterator[str]:
         _remove(created)
         if isinstance(error, SQLAlchemyError | sqlite3.Error | _psycopg_error()):
             raise classify(error, db) from None
+        if (
+            isinstance(error, StoreError)
+            and hasattr(error, "damage")
+            and "store at" not in str(error)
+        ):
+            raise damaged(error.damage, f"the store at {_shown(db)}") from None
         if path is not None and isinstance(error, UnicodeDecodeError):
             # sqlite3 decodes the schema and every text value as UTF-8 and raises this, not
             # one of its own errors, on a file whose bytes are damaged.
