@@ -322,3 +322,103 @@ def test_a_mutated_book_is_refused_cleanly_or_read_correctly(
     victim = data.draw(st.sampled_from(victims))
     victim.write_bytes(data.draw(mutated(victim.read_text(encoding="utf-8"), separator=" ")))
     assert_refused_or_correct(read_web(books), books)
+
+
+# -- stores: --db values and damaged store files -----------------------------------------------
+
+#: Parts of --db values as users mistype them. Hosts stay on this machine (or a name that cannot
+#: resolve), so that no example waits for a remote connection to time out.
+_SCHEMES = [
+    "sqlite",
+    "sqlite+pysqlite",
+    "postgresql",
+    "postgres",
+    "postgresql+psycopg",
+    "postgresql+psycopg2",
+    "postgresql+asyncpg",
+    "mysql",
+    "foo",
+    "",
+    "sqlite:",
+    "SQLITE",
+]
+_HOSTS = ["127.0.0.1", "localhost", "[::1]", "no-such-host.invalid", "", "[::1", "@", ":"]
+_PORTS = ["", ":1", ":5432", ":99999", ":abc", ":-1", ":"]
+_TAILS = ["test", "rt_no_such_database", "", "?sslmode=bogus", "test?x=%zz", "%00", "/"]
+
+
+@st.composite
+def store_urls(draw: st.DrawFn) -> str:
+    """A --db value: a URL of mistyped parts, or a path in the folder ``{folder}`` stands for
+    (filled in after the draw, so that each example draws alike), either perhaps cut."""
+    if draw(st.booleans()):
+        user = draw(st.sampled_from(["root@", "", "nosuchrole@", "a:b@", "%@"]))
+        url = (
+            f"{draw(st.sampled_from(_SCHEMES))}://{user}{draw(st.sampled_from(_HOSTS))}"
+            f"{draw(st.sampled_from(_PORTS))}/{draw(st.sampled_from(_TAILS))}"
+        )
+    else:
+        name = draw(
+            st.text(
+                st.characters(blacklist_characters="/", blacklist_categories=("Cc", "Zl", "Zp")),
+                max_size=12,
+            )
+        )
+        url = f"{draw(st.sampled_from(['', 'sqlite:///']))}{{folder}}/{name}"
+    if draw(st.booleans()):
+        url = url[: draw(st.integers(0, len(url)))]
+    return url
+
+
+def _assert_clean_store_refusal(outcome) -> None:
+    assert outcome.code in (1, 2), outcome
+    assert "Traceback" not in outcome.err and "internal error" not in outcome.err, outcome
+    # One line: one newline, at the end (a path may hold U+0085 or U+2028, which splitlines
+    # would count as line breaks).
+    assert outcome.err.endswith("\n") and outcome.err.count("\n") == 1, outcome
+
+
+@FUZZ
+@given(data=st.data())
+def test_a_mistyped_store_url_is_one_clean_line(tmp_path_factory, data: st.DataObject) -> None:
+    """``net --db`` and ``audit --db`` on a --db value that names no store: one line, exit 1 or
+    2, and nothing created."""
+    folder = tmp_path_factory.mktemp("urls")
+    url = data.draw(store_urls()).replace("{folder}", str(folder))
+    event(url.split("://")[0] if "://" in url else "path")
+    for verb in ("net", "audit"):
+        outcome = run(verb, "--db", url)
+        _assert_clean_store_refusal(outcome)
+        assert tree(folder) == {}, url
+
+
+def _template_store(folder: Path) -> Path:
+    store = folder / "template.db"
+    if not store.exists():
+        outcome = run("load", FIXTURES / "examples" / "vendor_financing.csv", "--db", store)
+        assert outcome.code == 0, outcome
+    return store
+
+
+@FUZZ
+@given(data=st.data())
+def test_a_damaged_store_file_is_refused_cleanly_or_read(tmp_path_factory, data: st.DataObject):
+    """``net --db`` on a SQLite store whose bytes are flipped or cut: one clean line (exit 1 or 2)
+    or a netting whose JSON reads; never an internal error."""
+    template = _template_store(tmp_path_factory.getbasetemp())
+    folder = tmp_path_factory.mktemp("store")
+    store = folder / "roundtrip.db"
+    content = bytearray(template.read_bytes())
+    if data.draw(st.booleans()):
+        content = content[: data.draw(st.integers(0, len(content)))]
+    for _ in range(data.draw(st.integers(1, 12)) if content else 0):
+        content[data.draw(st.integers(0, len(content) - 1))] = data.draw(st.integers(0, 255))
+    store.write_bytes(bytes(content))
+    outcome = run("net", "--db", store, "-f", "json")
+    if outcome.code == 0:
+        event("read")
+        import json
+
+        json.loads(outcome.out)
+    else:
+        _assert_clean_store_refusal(outcome)

@@ -48,6 +48,14 @@ BAD_STORES: list[tuple[str, Callable[[Path], str], int, str]] = [
     ("missing-folder", lambda tmp: str(tmp / "no" / "x.db"), 2, "does not exist; create it"),
     ("not-a-database", lambda tmp: str(tmp / "web.csv"), 2, "is not a SQLite database"),
     ("not-a-url", lambda tmp: "nosuchdriver://x/y", 2, "not a database URL"),
+    # Databases and drivers SQLAlchemy knows but the store does not use: refused as a bad --db
+    # before any driver is imported (it was an internal ModuleNotFoundError).
+    ("mysql", lambda tmp: "mysql://root@127.0.0.1/test", 2, "SQLite or PostgreSQL through psycopg"),
+    # SQLite URI options: pysqlite printed a SAWarning as Python source, or opened another file.
+    ("sqlite-options", lambda tmp: f"sqlite:///{tmp}/x.db?mode=ro&uri=true", 2,
+     "a SQLite store takes no options after '?' (mode, uri)"),
+    ("pg-asyncpg", lambda tmp: "postgresql+asyncpg://root@127.0.0.1/test", 2,
+     "not postgresql+asyncpg"),
     ("pg-wrong-port", lambda tmp: "postgresql+psycopg://root@127.0.0.1:1/test", 1, "port 1"),
     ("pg-unknown-host", lambda tmp: "postgresql+psycopg://root@no-such-host.invalid/t", 1,
      "no-such-host.invalid"),
@@ -176,3 +184,31 @@ def test_a_leg_removed_from_the_input_leaves_the_store(tmp_path: Path, web: Path
     assert leg_row == ["leg", "0", "0", "2", "1"]  # inserted updated unchanged deleted
     net = runner.invoke(app, ["net", "--db", db, "--format", "json"])
     assert net.exit_code == 0 and "45.25" not in net.stdout
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "words"),
+    [
+        ("kind", "nonsense", "'nonsense'"),
+        ("date", "soon", "a leg row is not one roundtrip wrote (Invalid isoformat string: 'soon')"),
+    ],
+)
+@pytest.mark.parametrize("verb", ["net", "audit"])
+def test_a_hand_edited_store_is_one_line_saying_it_is_damaged(
+    tmp_path: Path, web: Path, verb: str, column: str, value: str, words: str
+) -> None:
+    """A leg row that no load writes (edited with sqlite3, or damaged): one line, exit 1, not
+    an internal KeyError or ValueError."""
+    import sqlite3
+
+    db = tmp_path / "runs.db"
+    assert runner.invoke(app, ["load", str(web), "--db", str(db)]).exit_code == 0
+    with sqlite3.connect(db) as connection:
+        connection.execute(f"UPDATE leg SET {column} = ? WHERE deal = 'a'", (value,))
+    result = runner.invoke(app, [verb, "--db", str(db)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"cannot use the store at sqlite:///{db}: it is damaged: ")
+    assert words in lines[0]

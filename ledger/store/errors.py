@@ -24,7 +24,7 @@ from sqlalchemy.engine import URL, make_url
 from ledger.model import RoundtripError
 from ledger.store.schema import normalise_url
 
-__all__ = ["EXIT_ENVIRONMENT", "EXIT_INPUT", "StoreError", "opened", "sqlite_path"]
+__all__ = ["EXIT_ENVIRONMENT", "EXIT_INPUT", "StoreError", "damaged", "opened", "sqlite_path"]
 
 EXIT_INPUT = 2
 EXIT_ENVIRONMENT = 1
@@ -50,6 +50,16 @@ def _url(db: str | None) -> URL:
         ) from None
 
 
+def damaged(what: str, where: str = "the store") -> StoreError:
+    """A store whose file or rows are damaged: one line, exit 1 (like SQLite's "malformed")."""
+    error = StoreError(
+        f"cannot use {where}: it is damaged: {what}; load the input again into a new store",
+        EXIT_ENVIRONMENT,
+    )
+    error.damage = what  # type: ignore[attr-defined]  # placed by :func:`opened`
+    return error
+
+
 def sqlite_path(db: str | None) -> Path | None:
     """The file of a SQLite ``--db`` (None for PostgreSQL or an in-memory database)."""
     url = _url(db)
@@ -60,6 +70,38 @@ def sqlite_path(db: str | None) -> Path | None:
 
 def _shown(db: str | None) -> str:
     return _url(db).render_as_string(hide_password=True)
+
+
+#: The databases a store can live in, by SQLAlchemy dialect, and the driver each must use.
+SUPPORTED_DRIVERS = {"sqlite": ("pysqlite",), "postgresql": ("psycopg",)}
+
+
+def _check_dialect(db: str | None) -> None:
+    """Refuse a URL of a database or driver the store does not support, before connecting.
+
+    Without this, a ``mysql://`` or ``postgresql+asyncpg://`` URL reached the driver's import
+    and ended as an internal error (``ModuleNotFoundError``) instead of a bad ``--db``.
+    """
+    url = _url(db)
+    backend, _, driver = url.drivername.partition("+")
+    if driver in SUPPORTED_DRIVERS.get(backend, ()) or (
+        backend in SUPPORTED_DRIVERS and not driver
+    ):
+        if backend == "sqlite" and url.query:
+            # pysqlite ignores them with a SAWarning (printed as Python source) unless uri=true,
+            # and with uri=true it opens another file than the path checked here.
+            raise StoreError(
+                f"--db {_shown(db)}: a SQLite store takes no options after '?' "
+                f"({', '.join(sorted(url.query))}); give the file's path alone",
+                EXIT_INPUT,
+            )
+        return
+    raise StoreError(
+        f"--db {_shown(db)}: not a database URL roundtrip can open: a store lives in SQLite or "
+        "PostgreSQL through psycopg (sqlite:///file.db, a file path, or "
+        f"postgresql+psycopg://user@host:port/database), not {url.drivername}",
+        EXIT_INPUT,
+    )
 
 
 def _check_sqlite(path: Path, must_exist: bool) -> None:
@@ -134,6 +176,7 @@ def opened(db: str | None, *, must_exist: bool = False) -> Iterator[str]:
     from sqlalchemy.exc import SQLAlchemyError
 
     url = normalise_url(db)
+    _check_dialect(db)
     path = sqlite_path(db)
     created: list[Path] = []
     if path is not None:
@@ -146,6 +189,18 @@ def opened(db: str | None, *, must_exist: bool = False) -> Iterator[str]:
         _remove(created)
         if isinstance(error, SQLAlchemyError | sqlite3.Error | _psycopg_error()):
             raise classify(error, db) from None
+        if (
+            isinstance(error, StoreError)
+            and hasattr(error, "damage")
+            and "store at" not in str(error)
+        ):
+            raise damaged(error.damage, f"the store at {_shown(db)}") from None
+        if path is not None and isinstance(error, UnicodeDecodeError):
+            # sqlite3 decodes the schema and every text value as UTF-8 and raises this, not
+            # one of its own errors, on a file whose bytes are damaged.
+            raise damaged(
+                f"text that is not UTF-8 ({error.reason})", f"the store at {_shown(db)}"
+            ) from None
         raise
 
 

@@ -84,6 +84,16 @@ def _day(value: Any) -> dt.date:
 
 
 def _leg(row: Any) -> Leg:
+    """The Leg of a stored row; a row no load could have written is a damaged store."""
+    try:
+        return _leg_of(row)
+    except (ValueError, TypeError, ArithmeticError) as error:
+        from ledger.store.errors import damaged
+
+        raise damaged(f"a leg row is not one roundtrip wrote ({error})") from None
+
+
+def _leg_of(row: Any) -> Leg:
     (day, deal, number, payer, payee, kind, cents, currency, status, estimate, note, source,
      units, commodity, capex) = row  # fmt: skip
     return Leg(
@@ -256,7 +266,25 @@ def netting_input(engine: Engine, period: Period | None, basis: Basis) -> Nettin
         ).scalars()
         companies = tuple(names)
         n_legs = connection.execute(text("SELECT COUNT(*) FROM leg")).scalar_one()
-    return NettingInput(_edges_frame(edges, paper), grants, prices, companies, n_legs)
+    return NettingInput(_checked_edges_frame(edges, paper), grants, prices, companies, n_legs)
+
+
+def _checked_edges_frame(edges: list[Any], paper: tuple[Leg, ...]) -> pd.DataFrame:
+    """:func:`_edges_frame`, refusing rows no load could have written in one line.
+
+    A hand-edited or damaged store can hold an unknown kind, a date that is none or a sum
+    beyond 64 bits; each was an internal error (KeyError, ValueError) before.
+    """
+    from ledger.store.errors import damaged
+
+    kinds = {kind.value for kind in Kind}
+    unknown = sorted({str(row[2]) for row in edges} - kinds)
+    if unknown:
+        raise damaged(f"legs of kind {', '.join(map(repr, unknown))}, which no load writes")
+    try:
+        return _edges_frame(edges, paper)
+    except (ValueError, TypeError, ArithmeticError) as error:
+        raise damaged(f"a leg row is not one roundtrip wrote ({error})") from None
 
 
 def _edges_frame(edges: list[Any], paper: tuple[Leg, ...]) -> pd.DataFrame:
