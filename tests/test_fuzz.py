@@ -300,12 +300,16 @@ def test_a_mutated_deals_file_is_refused_cleanly_or_read_correctly(
 # -- beancount books ---------------------------------------------------------------------------
 
 
-def _template_books(folder: Path) -> Path:
-    books = folder / "template"
-    if not books.exists():
-        outcome = run("book", FIXTURES / "examples" / "vendor_financing.csv", "--out", books)
+def _made_once(made: Path, verb: str, option: str) -> Path:
+    """``made`` by ``roundtrip VERB vendor_financing.csv OPTION made``, the first time asked."""
+    if not made.exists():
+        outcome = run(verb, FIXTURES / "examples" / "vendor_financing.csv", option, made)
         assert outcome.code == 0, outcome
-    return books
+    return made
+
+
+def _template_books(folder: Path) -> Path:
+    return _made_once(folder / "template", "book", "--out")
 
 
 @FUZZ
@@ -393,11 +397,7 @@ def test_a_mistyped_store_url_is_one_clean_line(tmp_path_factory, data: st.DataO
 
 
 def _template_store(folder: Path) -> Path:
-    store = folder / "template.db"
-    if not store.exists():
-        outcome = run("load", FIXTURES / "examples" / "vendor_financing.csv", "--db", store)
-        assert outcome.code == 0, outcome
-    return store
+    return _made_once(folder / "template.db", "load", "--db")
 
 
 @FUZZ
