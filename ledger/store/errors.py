@@ -24,7 +24,15 @@ from sqlalchemy.engine import URL, make_url
 from ledger.model import RoundtripError
 from ledger.store.schema import normalise_url
 
-__all__ = ["EXIT_ENVIRONMENT", "EXIT_INPUT", "StoreError", "damaged", "opened", "sqlite_path"]
+__all__ = [
+    "EXIT_ENVIRONMENT",
+    "EXIT_INPUT",
+    "DamagedStore",
+    "StoreError",
+    "damaged",
+    "opened",
+    "sqlite_path",
+]
 
 EXIT_INPUT = 2
 EXIT_ENVIRONMENT = 1
@@ -50,14 +58,21 @@ def _url(db: str | None) -> URL:
         ) from None
 
 
-def damaged(what: str, where: str = "the store") -> StoreError:
+class DamagedStore(StoreError):
+    """A store whose file or rows are damaged; ``where`` is None until :func:`opened` names it."""
+
+    def __init__(self, damage: str, where: str | None) -> None:
+        super().__init__(
+            f"cannot use {where or 'the store'}: it is damaged: {damage}; load the input again "
+            "into a new store",
+            EXIT_ENVIRONMENT,
+        )
+        self.damage, self.where = damage, where
+
+
+def damaged(what: str, where: str | None = None) -> DamagedStore:
     """A store whose file or rows are damaged: one line, exit 1 (like SQLite's "malformed")."""
-    error = StoreError(
-        f"cannot use {where}: it is damaged: {what}; load the input again into a new store",
-        EXIT_ENVIRONMENT,
-    )
-    error.damage = what  # type: ignore[attr-defined]  # placed by :func:`opened`
-    return error
+    return DamagedStore(what, where)
 
 
 def sqlite_path(db: str | None) -> Path | None:
@@ -189,11 +204,7 @@ def opened(db: str | None, *, must_exist: bool = False) -> Iterator[str]:
         _remove(created)
         if isinstance(error, SQLAlchemyError | sqlite3.Error | _psycopg_error()):
             raise classify(error, db) from None
-        if (
-            isinstance(error, StoreError)
-            and hasattr(error, "damage")
-            and "store at" not in str(error)
-        ):
+        if isinstance(error, DamagedStore) and error.where is None:
             raise damaged(error.damage, f"the store at {_shown(db)}") from None
         if path is not None and isinstance(error, UnicodeDecodeError):
             # sqlite3 decodes the schema and every text value as UTF-8 and raises this, not

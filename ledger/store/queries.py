@@ -12,6 +12,8 @@ serves unchanged (docs/scale.md).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -83,17 +85,22 @@ def _day(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-def _leg(row: Any) -> Leg:
-    """The Leg of a stored row; a row no load could have written is a damaged store."""
+@contextmanager
+def _rows_roundtrip_wrote() -> Iterator[None]:
+    """Read leg rows; a row no load could have written (hand-edited, damaged) is a damaged store.
+
+    Such a row fails in conversion (ValueError, TypeError, ArithmeticError), which would
+    otherwise surface as an internal error.
+    """
     try:
-        return _leg_of(row)
+        yield
     except (ValueError, TypeError, ArithmeticError) as error:
         from ledger.store.errors import damaged
 
         raise damaged(f"a leg row is not one roundtrip wrote ({error})") from None
 
 
-def _leg_of(row: Any) -> Leg:
+def _leg(row: Any) -> Leg:
     (day, deal, number, payer, payee, kind, cents, currency, status, estimate, note, source,
      units, commodity, capex) = row  # fmt: skip
     return Leg(
@@ -136,7 +143,8 @@ def _legs(
     connection: Connection, where: str = "", params: dict[str, Any] | None = None
 ) -> tuple[Leg, ...]:
     sql = f"SELECT {_LEG_FIELDS} FROM leg {where} ORDER BY date, deal, leg"
-    return tuple(_leg(row) for row in connection.execute(text(sql), params or {}))
+    with _rows_roundtrip_wrote():
+        return tuple(_leg(row) for row in connection.execute(text(sql), params or {}))
 
 
 def query_legs(engine: Engine) -> tuple[Leg, ...]:
@@ -281,10 +289,8 @@ def _checked_edges_frame(edges: list[Any], paper: tuple[Leg, ...]) -> pd.DataFra
     unknown = sorted({str(row[2]) for row in edges} - kinds)
     if unknown:
         raise damaged(f"legs of kind {', '.join(map(repr, unknown))}, which no load writes")
-    try:
+    with _rows_roundtrip_wrote():
         return _edges_frame(edges, paper)
-    except (ValueError, TypeError, ArithmeticError) as error:
-        raise damaged(f"a leg row is not one roundtrip wrote ({error})") from None
 
 
 def _edges_frame(edges: list[Any], paper: tuple[Leg, ...]) -> pd.DataFrame:
